@@ -1,0 +1,3 @@
+from funml.cli import main
+
+main()
