@@ -2,7 +2,9 @@
 
 A :class:`RemoteFile` names a file, its mirrors in the order to try them, and its known
 hashes. :func:`download` streams it to a temporary file beside the destination, checks
-the hash, and only then renames it into place. Used by the data sets and the model zoo.
+the hash, and only then renames it into place. A connection that drops mid-file is
+retried, resuming with an HTTP Range request where the server supports it. Used by the
+data sets and the model zoo.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import re
 import socket
 import sys
 import time
@@ -24,6 +27,18 @@ from funml.files import atomic_path
 
 USER_AGENT = f"funml/{__version__} (+https://pypi.org/project/funml/)"
 CHUNK = 1 << 16
+
+
+class HashMismatchError(DownloadError):
+    """What the mirrors served does not match the file's known hash; nothing was kept."""
+
+
+class MirrorsFailedError(DownloadError):
+    """No mirror could deliver the file. ``failures`` holds one short line per attempt."""
+
+    def __init__(self, message: str, failures: list[str]) -> None:
+        super().__init__(message)
+        self.failures = failures
 
 
 @dataclass(frozen=True)
@@ -76,70 +91,110 @@ def download(
 ) -> Path:
     """Fetch ``file`` into ``dest_dir`` and return its path.
 
-    Each mirror is tried up to ``1 + retries`` times on network errors (HTTP 4xx moves on
-    to the next mirror at once). A file whose hash does not match is discarded; that is
-    reported as a :class:`DownloadError` naming the file and both hashes. The destination
-    is written only by an atomic rename after a successful check.
+    A destination that already holds a file with the right hash is returned as it is.
+    Each mirror is tried up to ``1 + retries`` times on network errors, resuming a
+    dropped transfer with a Range request when the server allows it (HTTP 4xx moves on to
+    the next mirror at once). What arrives is checked against every known hash; the
+    destination is written only by an atomic rename after a successful check, so a
+    failed, interrupted or wrong download never leaves a file behind.
+
+    Raises
+    ------
+    HashMismatchError
+        A mirror served bytes that do not match; names the file and both hashes.
+    MirrorsFailedError
+        Every attempt on every mirror failed.
     """
     dest = Path(dest_dir) / file.name
+    if dest.is_file() and hash_mismatch(file, dest) is None:
+        return dest
     if progress is None:
         progress = sys.stderr.isatty()
     failures: list[str] = []
     mismatches: list[str] = []
-    for url in file.urls:
-        for attempt in range(1 + retries):
-            try:
-                with atomic_path(dest) as tmp:
-                    _fetch(url, tmp, timeout=timeout, progress=progress, label=file.name)
-                    mismatch = hash_mismatch(file, tmp)
-                    if mismatch:
-                        raise _Mismatch(mismatch)
-                return dest
-            except _Mismatch as e:
-                # A mirror serving the wrong bytes will keep doing so: try the next one.
-                mismatches.append(f"{e} (from {url})")
-                break
-            except urllib.error.HTTPError as e:
-                failures.append(f"{url}: HTTP {e.code}")
-                if 400 <= e.code < 500:
-                    break  # the mirror does not have it; retrying will not help
-            except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
-                failures.append(f"{url}: {_reason(e)}")
-            if attempt < retries:
-                time.sleep(0.2 * (attempt + 1))
-    if mismatches:
-        raise DownloadError(f"{mismatches[0]}; the file was discarded, nothing was cached.")
-    raise DownloadError(
-        f"Could not download '{file.name}' from any mirror ({'; '.join(failures)}); "
-        f"check your network, or place the file in '{dest.parent}' yourself."
-    )
+    with atomic_path(dest) as tmp:
+        for url in file.urls:
+            tmp.write_bytes(b"")  # every mirror starts from the first byte
+            for attempt in range(1 + retries):
+                if attempt:
+                    time.sleep(0.2 * attempt)
+                try:
+                    resumed = _fetch(url, tmp, timeout=timeout, progress=progress, label=file.name)
+                except urllib.error.HTTPError as e:
+                    failures.append(f"{url}: HTTP {e.code}")
+                    if e.code == 416:  # our Range was refused: start this mirror over
+                        tmp.write_bytes(b"")
+                    elif 400 <= e.code < 500:
+                        break  # the mirror does not have it; retrying will not help
+                    continue
+                except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+                    failures.append(f"{url}: {_reason(e)}")
+                    continue
+                mismatch = hash_mismatch(file, tmp)
+                if mismatch is None:
+                    return dest  # leaving the block renames tmp onto dest
+                mismatches.append(f"{mismatch} (from {url})")
+                if not resumed:
+                    break  # a mirror serving the wrong bytes will keep doing so
+                tmp.write_bytes(b"")  # the resumed part may not fit the first: refetch whole
+        if mismatches:
+            raise HashMismatchError(
+                f"{mismatches[-1]}; the download was discarded and nothing was saved."
+            )
+        raise MirrorsFailedError(
+            f"Could not download '{file.name}' from any mirror ({'; '.join(failures)}); "
+            f"check your network, or place the file in '{dest.parent}' yourself.",
+            failures,
+        )
 
 
-class _Mismatch(Exception):
-    pass
-
-
-def _fetch(url: str, path: Path, *, timeout: float, progress: bool, label: str) -> None:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(path, "wb") as out:
-        total = response.length  # None when the server sends no Content-Length
-        bar = _progress_bar(total, label) if progress else None
+def _fetch(url: str, path: Path, *, timeout: float, progress: bool, label: str) -> bool:
+    """Append the rest of ``url`` to ``path`` (or rewrite it); return True if it resumed."""
+    have = path.stat().st_size
+    headers = {"User-Agent": USER_AGENT}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        resumed = have > 0 and response.status == 206 and _range_start(response) == have
+        if not resumed:
+            have = 0  # the server sent the whole file
+        remaining = response.length  # None when the server sends no Content-Length
+        total = None if remaining is None else have + remaining
+        bar = _progress_bar(total, have, label) if progress else None
         received = 0
-        while chunk := response.read(CHUNK):
-            out.write(chunk)
-            received += len(chunk)
+        try:
+            with open(path, "ab" if resumed else "wb") as out:
+                while chunk := response.read(CHUNK):
+                    out.write(chunk)
+                    received += len(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+        finally:
             if bar is not None:
-                bar.update(len(chunk))
-        if bar is not None:
-            bar.close()
-        if total is not None and received < total:
-            raise http.client.IncompleteRead(b"", total - received)
+                bar.close()
+        if remaining is not None and received < remaining:
+            raise http.client.IncompleteRead(b"", remaining - received)
+    return resumed
 
 
-def _progress_bar(total: int | None, label: str):
+def _range_start(response) -> int | None:
+    match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+    return int(match.group(1)) if match else None
+
+
+def _progress_bar(total: int | None, initial: int, label: str):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label, leave=False)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=label,
+        leave=False,
+    )
 
 
 def _reason(e: BaseException) -> str:
