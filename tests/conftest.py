@@ -19,3 +19,34 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.delenv("FUNML_DATA", raising=False)
     monkeypatch.setenv("TORCH_HOME", str(cache / "torch"))
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    """`funml run all --quick`, once per test session, offline, in a temporary folder.
+
+    Shared by tests/test_experiments_run.py, test_report.py and test_report_browser.py.
+    The official MNIST test set is offered through --data-dir when it is present.
+    """
+    import subprocess
+    import sys
+    import time
+    from types import SimpleNamespace
+
+    tmp = tmp_path_factory.mktemp("quick-run")
+    env = {k: v for k, v in os.environ.items() if k != "FUNML_DATA"}
+    env.update(XDG_CACHE_HOME=str(tmp / "cache"), TORCH_HOME=str(tmp / "torch"), MPLBACKEND="Agg")
+    args = [sys.executable, "-m", "funml", "run", "all", "--quick", "--out", str(tmp / "run")]
+    if MNIST_DIR.is_dir():
+        args += ["--data-dir", str(MNIST_DIR)]
+    start = time.perf_counter()
+    proc = subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+    seconds = time.perf_counter() - start
+    print(f"\nfunml run all --quick took {seconds:.1f} s\n{proc.stdout}", file=sys.stderr)
+    return SimpleNamespace(
+        path=tmp / "run",
+        seconds=seconds,
+        returncode=proc.returncode,
+        stdout=proc.stdout,
+        stderr=proc.stderr,
+    )

@@ -1,0 +1,220 @@
+"""Render a finished run as one self-contained HTML file.
+
+Figures are embedded as base64 PNG, the style sheet is inline, and there are no scripts,
+fonts or links to anything outside the file, so it opens offline, on a phone, and prints
+to PDF. Everything the run produced is escaped with :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import numbers
+from pathlib import Path
+
+from funml import __version__
+from funml.experiments.report.style import CSS
+
+
+def render_report(run) -> str:
+    """The HTML text of ``run``'s report (a :class:`funml.experiments.runner.Run`)."""
+    title = f"funml report: {', '.join(run.names) if len(run.names) < 4 else 'all'}"
+    title += f" on {run.settings.dataset}"
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        _header(run, title),
+        _toc(run),
+        "<main>",
+        *(_section(run.path, o) for o in run.outcomes),
+        "</main>",
+        f"<footer><p>Written by funml {_e(__version__)} into {_e(str(run.path))}.</p></footer>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _header(run, title: str) -> str:
+    ok = sum(o.status == "ok" for o in run.outcomes)
+    failed = len(run.outcomes) - ok
+    summary = f"{ok} of {len(run.outcomes)} experiments ok"
+    if failed:
+        summary += f", {failed} failed ({', '.join(run.failed)})"
+    summary += f"; total time {_duration(run.seconds)}."
+    s = run.settings
+    settings_rows = [
+        ("data set", s.dataset),
+        ("data folder", s.data_dir or "default search (FUNML_DATA, cache, system)"),
+        ("photos folder", s.images or "none (packaged photos only)"),
+        ("quick", "yes: small subsets, few epochs" if s.quick else "no"),
+        ("seed", s.seed),
+        ("jobs", s.jobs),
+    ]
+    m = run.machine
+    machine_rows = [
+        ("CPU", f"{m['cpu']} ({m['cores']} logical cores)"),
+        ("torch threads per experiment", m["torch_threads"]),
+        ("Python", f"{m['python']} on {m['platform']}"),
+        ("libraries", ", ".join(f"{k} {v}" for k, v in m["versions"].items())),
+    ]
+    when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    return "\n".join(
+        [
+            "<header>",
+            f"<h1>{_e(title)}</h1>",
+            f'<p class="lead">{_e(summary)}</p>',
+            f"<p>funml {_e(__version__)}, written {_e(when)}.</p>",
+            '<div class="cols">',
+            _kv_table("Settings", settings_rows),
+            _kv_table("Machine", machine_rows),
+            "</div>",
+            _sources(run),
+            "</header>",
+        ]
+    )
+
+
+def _sources(run) -> str:
+    sources: dict[str, dict] = {}
+    for o in run.outcomes:
+        sources.update(o.sources)
+    if not sources:
+        return ""
+    rows = []
+    for name, info in sources.items():
+        sums = info.get("checksums") or {}
+        if sums:
+            digest = "<br>".join(
+                f"{_e(Path(f).name)}: <code>{_e(h[:16])}…</code>" for f, h in sums.items()
+            )
+        else:
+            digest = "packaged with its library (no file to hash)"
+        rows.append(f"<tr><td>{_e(name)}</td><td>{_e(info.get('source', ''))}</td>")
+        rows.append(f"<td>{digest}</td></tr>")
+    return (
+        "<h2>Data sources</h2>"
+        '<div class="scroll"><table><thead><tr><th>data set</th><th>source</th>'
+        "<th>SHA-256 (first 16 hex digits)</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
+    )
+
+
+def _toc(run) -> str:
+    items = []
+    for o in run.outcomes:
+        items.append(
+            f'<li><a href="#exp-{_e(o.name)}">{_e(o.name)}</a> '
+            f'<span class="status {_e(o.status)}">{_e(o.status)}</span> '
+            f'<span class="time">{_e(_duration(o.seconds))}</span> '
+            f'<span class="sum">{_e(o.summary)}</span></li>'
+        )
+    return f'<nav id="contents"><h2>Contents</h2><ol>{"".join(items)}</ol></nav>'
+
+
+def _section(run_path: Path, o) -> str:
+    parts = [
+        f'<section id="exp-{_e(o.name)}">',
+        f'<h2>{_e(o.name)} <span class="status {_e(o.status)}">{_e(o.status)}</span> '
+        f'<span class="time">{_e(_duration(o.seconds))}</span></h2>',
+        f'<p class="question"><strong>Question.</strong> {_e(o.question)}</p>',
+    ]
+    if o.status != "ok":
+        parts.append(f'<p class="error"><strong>What went wrong.</strong> {_e(o.error)}</p>')
+        if o.traceback:
+            parts.append(
+                f"<details><summary>Traceback</summary><pre>{_e(o.traceback)}</pre></details>"
+            )
+    else:
+        parts.append(f'<p class="verdict"><strong>Verdict.</strong> {_e(o.verdict)}</p>')
+        if o.notes:
+            parts.append("<ul class='notes'>" + "".join(f"<li>{_e(n)}</li>" for n in o.notes))
+            parts.append("</ul>")
+        if o.references:
+            parts.append(_references(o.references))
+        parts.extend(_figure(run_path, f) for f in o.figures)
+        parts.extend(_table(t) for t in o.tables)
+        for caption, text in o.texts.items():
+            parts.append(f"<h3>{_e(caption)}</h3><pre>{_e(text)}</pre>")
+        if o.metrics:
+            parts.append(
+                "<details><summary>All numbers (as in metrics.json)</summary>"
+                f"<pre>{_e(json.dumps(o.metrics, indent=1, default=_plain))}</pre></details>"
+            )
+    parts.append('<p class="top"><a href="#contents">Back to contents</a></p></section>')
+    return "\n".join(parts)
+
+
+def _references(rows: list[dict]) -> str:
+    body = "".join(
+        "<tr>"
+        f"<td>{_e(r['quantity'])}</td>"
+        f'<td class="num">{_e(_fmt(r["measured"], r["unit"]))}</td>'
+        f'<td class="num">{_e(_fmt(r["reference"], r["unit"]))}</td>'
+        f"<td>{_e(r['source'])}</td>"
+        "</tr>"
+        for r in rows
+    )
+    return (
+        '<h3>Measured against reference</h3><div class="scroll"><table class="ref"><thead><tr>'
+        "<th>quantity</th><th>funml</th><th>reference</th><th>reference is</th>"
+        f"</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _figure(run_path: Path, f: dict) -> str:
+    data = base64.b64encode((run_path / f["path"]).read_bytes()).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(f["caption"])}">'
+        f"<figcaption>{_e(f['caption'])}</figcaption></figure>"
+    )
+
+
+def _table(t: dict) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in t["columns"])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(_fmt(v, ''))}</td>" for v in row) + "</tr>" for row in t["rows"]
+    )
+    return (
+        f'<h3>{_e(t["title"])}</h3><div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def _kv_table(title: str, rows) -> str:
+    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return f'<div><h2>{_e(title)}</h2><table class="kv"><tbody>{body}</tbody></table></div>'
+
+
+def _fmt(value, unit: str) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        text = f"{value:,}"
+    elif unit == "%":
+        text = f"{value:.2f}"
+    elif abs(value) >= 1e5 or (value != 0 and abs(value) < 1e-3):
+        text = f"{value:.3e}"
+    else:
+        text = f"{value:.4g}"
+    return f"{text}{'%' if unit == '%' else (' ' + unit if unit else '')}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+
+
+def _plain(obj):
+    return obj.tolist() if hasattr(obj, "tolist") else str(obj)
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)

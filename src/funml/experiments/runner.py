@@ -1,0 +1,240 @@
+"""Run experiments by name into a fresh run folder, then write the report.
+
+A run folder holds ``settings.json``, ``metrics.json`` (one object per experiment with its
+status and numbers), ``figures/*.png`` and ``report.html``. One experiment failing does not
+stop the others: its status and message say what went wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import re
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from funml import __version__
+from funml.errors import FunmlError
+from funml.experiments.context import Context
+from funml.experiments.registry import experiments, resolve
+from funml.experiments.settings import RunSettings, sizes
+from funml.files import new_run_dir, save_figure, write_json, write_text
+
+
+@dataclass
+class Outcome:
+    """One experiment's result as plain data, ready for ``metrics.json`` and the report."""
+
+    name: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    summary: str
+    question: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    verdict: str = ""
+    references: list[dict] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)  # {"caption", "path"} relative to run
+    tables: list[dict] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    sources: dict[str, dict] = field(default_factory=dict)
+    error: str | None = None
+    traceback: str | None = None
+
+
+@dataclass
+class Run:
+    """A finished run: where it is, what it was asked, and each experiment's outcome."""
+
+    path: Path
+    settings: RunSettings
+    names: list[str]
+    outcomes: list[Outcome]
+    seconds: float
+    machine: dict[str, Any]
+
+    @property
+    def failed(self) -> list[str]:
+        return [o.name for o in self.outcomes if o.status != "ok"]
+
+    @property
+    def report(self) -> Path:
+        return self.path / "report.html"
+
+
+def run_experiments(
+    settings: RunSettings,
+    names: list[str] | tuple[str, ...] = ("all",),
+    on_done: Callable[[Outcome], None] | None = None,
+) -> Run:
+    """Run the named experiments (``all`` for every one) and write the run folder.
+
+    ``on_done`` is called with each outcome as it finishes, e.g. to print a line.
+    """
+    settings.validate()
+    names = resolve(list(names))
+    prefix = "all" if len(names) == len(experiments()) else "-".join(names[:3])
+    path = new_run_dir(settings.out, prefix)
+    write_json(path / "settings.json", _settings_json(settings, names))
+    start = time.perf_counter()
+    outcomes = _run_all(names, settings, path, on_done or (lambda o: None))
+    run = Run(path, settings, names, outcomes, time.perf_counter() - start, machine_info(settings))
+    write_json(path / "metrics.json", _metrics_json(run))
+    from funml.experiments.report import render_report
+
+    write_text(run.report, render_report(run))
+    return run
+
+
+def _run_all(names, settings, path, on_done) -> list[Outcome]:
+    if settings.jobs == 1 or len(names) == 1:
+        outcomes = []
+        for name in names:
+            outcomes.append(run_one(name, settings, path))
+            on_done(outcomes[-1])
+        return outcomes
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    # spawn, not fork: a forked torch/OpenMP runtime can deadlock in the child.
+    done: dict[str, Outcome] = {}
+    with cf.ProcessPoolExecutor(settings.jobs, mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, name, settings, path): name for name in names}
+        for future in cf.as_completed(futures):
+            name = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as e:  # the worker process itself died
+                outcome = _failed_outcome(name, 0.0, f"{name}'s worker process died ({e}).", e)
+            done[name] = outcome
+            on_done(outcome)
+    return [done[name] for name in names]
+
+
+def run_one(name: str, settings: RunSettings, path: Path) -> Outcome:
+    """Run one experiment, save its figures under ``path/figures``, and return its outcome."""
+    exp = experiments()[name]
+    if settings.jobs > 1:
+        import torch
+
+        torch.set_num_threads(settings.threads)
+    context = Context(settings)
+    start = time.perf_counter()
+    result = None
+    try:
+        result = exp.func(settings, context)
+        figures = []
+        for caption, fig in result.figures.items():
+            rel = Path("figures") / f"{name}-{_slug(caption)}.png"
+            save_figure(fig, path / rel)
+            figures.append({"caption": caption, "path": rel.as_posix()})
+    except FunmlError as e:
+        return _failed_outcome(name, time.perf_counter() - start, str(e), e, context.sources)
+    except Exception as e:
+        message = (
+            f"{type(e).__name__}: {e}. This is a bug in funml; please report it with the "
+            "traceback saved in metrics.json."
+        )
+        return _failed_outcome(name, time.perf_counter() - start, message, e, context.sources)
+    finally:
+        # Drop the figures once they are on disk: each holds its pixels until collected.
+        if result is not None:
+            result.figures.clear()
+    return Outcome(
+        name=name,
+        status="ok",
+        seconds=time.perf_counter() - start,
+        summary=exp.summary,
+        question=exp.question,
+        metrics=result.metrics,
+        verdict=result.verdict,
+        references=[dataclasses.asdict(r) for r in result.references],
+        figures=figures,
+        tables=[dataclasses.asdict(t) for t in result.tables],
+        texts=result.texts,
+        notes=result.notes,
+        sources=context.sources,
+    )
+
+
+def _failed_outcome(name, seconds, message, error, sources=None) -> Outcome:
+    exp = experiments()[name]
+    tb = "".join(traceback.format_exception(error)) if not isinstance(error, FunmlError) else None
+    return Outcome(
+        name=name,
+        status="failed",
+        seconds=seconds,
+        summary=exp.summary,
+        question=exp.question,
+        verdict=f"Failed: {message}",
+        error=message,
+        traceback=tb,
+        sources=sources or {},
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "figure"
+
+
+def _settings_json(settings: RunSettings, names: list[str]) -> dict:
+    return {
+        "settings": dataclasses.asdict(settings),
+        "experiments": names,
+        "sizes": dataclasses.asdict(sizes(settings)),
+        "funml_version": __version__,
+    }
+
+
+def _metrics_json(run: Run) -> dict:
+    out = {}
+    for o in run.outcomes:
+        entry = {"status": o.status, "seconds": round(o.seconds, 3)}
+        if o.status == "ok":
+            entry.update(
+                metrics=o.metrics,
+                verdict=o.verdict,
+                references=o.references,
+                figures=[f["path"] for f in o.figures],
+                notes=o.notes,
+            )
+        else:
+            entry.update(error=o.error, traceback=o.traceback)
+        out[o.name] = entry
+    return out
+
+
+def machine_info(settings: RunSettings) -> dict[str, Any]:
+    """CPU, cores, torch threads and library versions, for the report's header."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for package in ("torch", "numpy", "scikit-learn", "scipy", "matplotlib"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return {
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "torch_threads": settings.threads,
+        "jobs": settings.jobs,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "versions": versions,
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
