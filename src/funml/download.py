@@ -141,6 +141,7 @@ def download(
             raise HashMismatchError(
                 f"{mismatches[-1]}; the download was discarded and nothing was saved."
             )
+        failures = _tally(failures)
         raise MirrorsFailedError(
             f"Could not download '{file.name}' from any mirror ({'; '.join(failures)}); "
             f"check your network, or place the file in '{dest.parent}' yourself.",
@@ -197,6 +198,14 @@ def _progress_bar(total: int | None, initial: int, label: str):
     )
 
 
+def _tally(failures: list[str]) -> list[str]:
+    """Repeated failures once each, with a count: 'url: timed out (3 times)'."""
+    counts: dict[str, int] = {}
+    for f in failures:
+        counts[f] = counts.get(f, 0) + 1
+    return [f if n == 1 else f"{f} ({n} times)" for f, n in counts.items()]
+
+
 def _reason(e: BaseException) -> str:
     if isinstance(e, urllib.error.URLError) and not isinstance(e, urllib.error.HTTPError):
         e = e.reason if isinstance(e.reason, BaseException) else e
@@ -204,4 +213,6 @@ def _reason(e: BaseException) -> str:
         return "timed out"
     if isinstance(e, http.client.IncompleteRead):
         return "connection closed before the file was complete"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror  # "Name or service not known", without "[Errno -2]"
     return str(e) or type(e).__name__

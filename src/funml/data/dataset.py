@@ -71,3 +71,29 @@ class ImageDataset:
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+
+def describe(ds: ImageDataset) -> dict:
+    """A JSON-ready summary: sizes, shapes, pixel range, per-class counts, source, hashes."""
+
+    def split_info(split: Split) -> dict:
+        counts = np.bincount(split.labels, minlength=ds.n_classes)
+        pixels = [int(split.images.min()), int(split.images.max())] if len(split) else None
+        return {
+            "n": len(split),
+            "shape": list(split.images.shape),
+            "pixel_range": pixels,
+            "label_counts": {name: int(n) for name, n in zip(ds.classes, counts, strict=False)},
+        }
+
+    return {
+        "dataset": ds.name,
+        "train": split_info(ds.train),
+        "test": split_info(ds.test),
+        "image_shape": list(ds.image_shape),
+        "dtype": str(ds.train.images.dtype),
+        "pixel_max": ds.pixel_max,
+        "classes": list(ds.classes),
+        "source": ds.source,
+        "checksums": dict(ds.checksums),
+    }

@@ -1,0 +1,209 @@
+"""Folders of photos: every format Pillow reads, made RGB and upright.
+
+:func:`load_photos` is what the model zoo classifies. :func:`load_image_folder` turns a
+folder into a labelled data set (``folder:PATH``) by the ImageFolder convention: each
+top-level subfolder is a class, named after it; images directly in PATH form one class
+named after PATH. If PATH holds ``train/`` and ``test/`` subfolders, those are the splits;
+otherwise a seeded, stratified hold-out is the test split. Images become grayscale and,
+by default, 28x28 (centre-cropped to the aspect ratio, then resized), like MNIST.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from funml.data.csvfile import COURSE_SEED, stratified_split
+from funml.data.dataset import ImageDataset, Split
+from funml.download import file_digest
+from funml.errors import DataError
+
+
+@dataclass(frozen=True)
+class PhotoFolder:
+    """The images of a folder that loaded, and the files that did not."""
+
+    paths: tuple[Path, ...]  # images that loaded, in sorted path order
+    images: tuple[Image.Image, ...]  # fully loaded, mode "RGB", EXIF orientation applied
+    skipped: tuple[tuple[Path, str], ...]  # (file, one-line reason) for unreadable files
+
+
+def load_photos(folder: str | os.PathLike, *, recursive: bool = True) -> PhotoFolder:
+    """Load every image in ``folder`` as an upright RGB :class:`PIL.Image.Image`.
+
+    Hidden files and folders (names starting with ``.``) are ignored. A file Pillow cannot
+    read (text, a truncated JPEG, ...) is skipped with a :class:`UserWarning` that names
+    it, and listed in ``skipped``.
+
+    Raises
+    ------
+    DataError
+        If ``folder`` does not exist, is not a folder, holds no files, or holds no
+        readable image.
+    """
+    root = Path(folder).expanduser()
+    files = list_files(root, recursive=recursive)
+    paths, images, skipped = [], [], []
+    for path in files:
+        try:
+            image = open_rgb(path)
+        except Exception as e:  # Pillow's plugins raise many types on malformed files
+            reason = _one_line(e)
+            skipped.append((path, reason))
+            warnings.warn(f"Skipped '{path}': {reason}", UserWarning, stacklevel=2)
+            continue
+        paths.append(path)
+        images.append(image)
+    if not images:
+        raise DataError(
+            f"Folder '{root}' holds no readable image ({len(skipped)} files skipped); "
+            "add JPEG, PNG or other image files."
+        )
+    return PhotoFolder(tuple(paths), tuple(images), tuple(skipped))
+
+
+def list_files(root: Path, *, recursive: bool = True) -> list[Path]:
+    """Non-hidden files under ``root``, sorted; a DataError if there are none."""
+    if not root.exists():
+        raise DataError(f"Folder '{root}' does not exist; check the path.")
+    if not root.is_dir():
+        raise DataError(f"'{root}' is not a folder; give the folder that holds the images.")
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")] if recursive else []
+        files += [Path(dirpath) / f for f in filenames if not f.startswith(".")]
+    if not files:
+        raise DataError(f"Folder '{root}' is empty; put some images in it.")
+    return sorted(files)
+
+
+def open_rgb(path: str | os.PathLike) -> Image.Image:
+    """Open an image fully, apply its EXIF orientation, and convert it to RGB."""
+    with Image.open(path) as im:
+        im.load()  # decode now: a truncated file fails here, not later
+        im = ImageOps.exif_transpose(im)
+    return to_rgb(im)
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to RGB.
+
+    Transparency is composited on white; 16- and 32-bit integer and float images are
+    scaled to 8 bits (not clipped); everything else goes through Pillow's own conversion.
+    """
+    if im.mode == "RGB":
+        return im
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        im.mode == "P" and "transparency" in im.info
+    ):
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if im.mode.startswith("I") or im.mode == "F":
+        return Image.fromarray(_to_uint8(np.asarray(im), im.mode), "L").convert("RGB")
+    return im.convert("RGB")
+
+
+def _to_uint8(a: np.ndarray, mode: str) -> np.ndarray:
+    a = a.astype(np.float64)
+    lo, hi = float(a.min()), float(a.max())
+    if mode == "F" and lo >= 0 and hi <= 1:  # float image in [0, 1]
+        scale = 255.0
+    elif mode != "F" and lo >= 0 and hi <= 65535:  # 16-bit samples: 65535 maps to 255
+        scale = 255.0 / 65535.0
+    else:  # anything else: stretch its own range
+        a, scale = a - lo, 255.0 / max(hi - lo, 1e-12)
+    return np.rint(a * scale).clip(0, 255).astype(np.uint8)
+
+
+def load_image_folder(
+    folder: str | os.PathLike,
+    *,
+    image_size: tuple[int, int] | None = (28, 28),
+    test_size: float = 0.2,
+    random_state: int = COURSE_SEED,
+) -> ImageDataset:
+    """Load ``folder:PATH`` as a labelled grayscale data set (see the module docstring).
+
+    Parameters
+    ----------
+    image_size : (height, width) or None, default (28, 28)
+        Size every image is fitted to. ``None`` keeps the images' own size, which must
+        then be the same for all.
+    test_size, random_state
+        The hold-out used when the folder has no ``train/`` and ``test/`` subfolders.
+    """
+    root = Path(folder).expanduser()
+    list_files(root)  # the folder's own errors first: missing, not a folder, empty
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        parts = {split: _labelled_photos(root / split) for split in ("train", "test")}
+        classes = sorted({c for _, names in parts.values() for c in names})
+        arrays = {
+            split: _to_split(photos, [classes.index(n) for n in names], image_size)
+            for split, (photos, names) in parts.items()
+        }
+        train, test = arrays["train"], arrays["test"]
+        photos_all = parts["train"][0].paths + parts["test"][0].paths
+    else:
+        photos, names = _labelled_photos(root)
+        classes = sorted(set(names))
+        whole = _to_split(photos, [classes.index(n) for n in names], image_size)
+        tr, te = stratified_split(whole.labels, test_size, random_state)
+        train = Split(whole.images[tr], whole.labels[tr])
+        test = Split(whole.images[te], whole.labels[te])
+        photos_all = photos.paths
+    return ImageDataset(
+        name=f"folder:{folder}",
+        train=train,
+        test=test,
+        classes=tuple(classes),
+        pixel_max=255,
+        source=str(root.resolve()),
+        checksums={f"{root.name}/ ({len(photos_all)} images)": _manifest(root, photos_all)},
+    )
+
+
+def _labelled_photos(root: Path) -> tuple[PhotoFolder, list[str]]:
+    photos = load_photos(root)
+    names = []
+    for path in photos.paths:
+        rel = path.relative_to(root)
+        names.append(rel.parts[0] if len(rel.parts) > 1 else root.name)
+    return photos, names
+
+
+def _to_split(photos: PhotoFolder, labels: list[int], image_size) -> Split:
+    grays = [im.convert("L") for im in photos.images]
+    if image_size is None:
+        sizes = {g.size for g in grays}
+        if len(sizes) > 1:
+            raise DataError(
+                f"The images have {len(sizes)} different sizes; pass image_size=(h, w) "
+                "to fit them to one."
+            )
+    else:
+        h, w = image_size
+        grays = [ImageOps.fit(g, (w, h), Image.Resampling.LANCZOS) for g in grays]
+    images = np.stack([np.asarray(g, dtype=np.uint8) for g in grays])
+    return Split(images, np.asarray(labels, dtype=np.int64))
+
+
+def _manifest(root: Path, paths) -> str:
+    """SHA-256 of the folder's ``sha256sum``-style listing: one digest for every file."""
+    lines = sorted(f"{file_digest(p)}  {p.relative_to(root)}\n" for p in paths)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _one_line(e: BaseException) -> str:
+    from PIL import UnidentifiedImageError
+
+    if isinstance(e, UnidentifiedImageError):
+        return "not an image Pillow can read"
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
