@@ -1,0 +1,62 @@
+"""``funml classify``: classify a folder of photos with ImageNet CNNs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--model",
+    default="efficientnet_lite0",
+    show_default=True,
+    help="Model name(s), comma-separated: efficientnet_lite0, alexnet, vgg16, resnet18; "
+    "or 'all' for every model whose weights are available.",
+)
+@click.option("--top", "top_k", type=int, default=5, show_default=True, help="Classes per image.")
+@click.option(
+    "--weights",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Weights file for the (single) model, instead of the cache or a download.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="New or empty folder for the figures, predictions.csv and settings.json.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the predictions as JSON.")
+def classify(folder, model, top_k, weights, out, as_json):
+    """Classify every photo in FOLDER and print image, model, top-1 class and probability."""
+    from funml.zoo.run import (
+        ClassifySettings,
+        format_table,
+        predictions_json,
+        run_classify,
+        write_outputs,
+    )
+
+    settings = ClassifySettings(
+        folder=str(folder),
+        model=model,
+        top_k=top_k,
+        weights=None if weights is None else str(weights),
+        out=None if out is None else str(out),
+    )
+    run = run_classify(settings)
+    for path, reason in run.skipped_files:
+        click.echo(f"Skipped file {path}: {reason}", err=True)
+    for name, reason in run.skipped_models:
+        click.echo(f"Skipped model {name}: {reason}", err=True)
+    if as_json:
+        click.echo(json.dumps(predictions_json(run.predictions), indent=2))
+    else:
+        click.echo(format_table(run.predictions))
+    if out is not None:
+        written = write_outputs(run, out)
+        click.echo(f"Wrote figures and predictions.csv to {written}", err=True)
