@@ -21,37 +21,52 @@ def resolve(settings, load) -> tuple[ImageDataset, str]:
     if settings.dataset != "digits":
         ds = load(settings.dataset, settings.data_dir)
         return ds, f"Trained and tested on {ds.name} ({len(ds.train):,} / {len(ds.test):,})."
-    try:
-        ds = load("mnist", settings.data_dir)
+    from funml.data.mnist import load_idx_dataset
+
+    try:  # only files already on disk: the offline default never downloads
+        ds = load_idx_dataset("mnist", data_dir=settings.data_dir, download=False)
     except DataError:
         pass
     else:
         return ds, (
-            f"The run is on 8x8 Digits, which these 28x28 models do not fit; they ran on the "
+            "The run is on 8x8 Digits, which these 28x28 models do not fit; they ran on the "
             f"MNIST files found ({len(ds.train):,} train / {len(ds.test):,} test)."
         )
-    halves = _mnist_test_halves(settings.data_dir)
+    halves = mnist_test_halves(settings.data_dir)
     if halves is not None:
         return halves, (
-            "The run is on 8x8 Digits, which these 28x28 models do not fit, and only MNIST's "
-            "official test set was found: trained on its first 5,000 images and tested on "
-            "the other 5,000 (published anchors are for the full 60,000-image training set)."
+            "The run is on 8x8 Digits, which these 28x28 models do not fit, and of MNIST only "
+            "the official test set was found: the models trained on its first 5,000 images "
+            "and were tested on the other 5,000 (published anchors assume the full "
+            "60,000-image training set)."
         )
     ds = digits_as_28x28(load("digits", None))
     return ds, (
         "The run is on 8x8 Digits and no MNIST files were found, so these 28x28 models ran "
         "on Digits scaled to 28x28 (a 20x20 box centred in 28x28, as MNIST was made). "
-        "Point --data-dir at MNIST, or run `funml data fetch mnist`, for the real thing."
+        "Point --data-dir at the MNIST files, or run `funml data fetch mnist`, for MNIST."
     )
 
 
-def _mnist_test_halves(data_dir) -> ImageDataset | None:
-    """MNIST's official test set split into halves, or None when it is not found."""
+def mnist_test_halves(data_dir) -> ImageDataset | None:
+    """MNIST's official test set as 5,000 train / 5,000 test images; None when absent."""
+    from funml.data.mnist import MNIST, find_file, load_split
+
     try:
-        from funml.data.mnist import load_mnist_test  # noqa: F401
-    except ImportError:
+        test = load_split("mnist", "test", data_dir=data_dir, download=False)
+    except DataError:
         return None
-    return None
+    half = len(test) // 2
+    found = [find_file(MNIST, f, data_dir) for f in MNIST.files["test"]]
+    return ImageDataset(
+        name="mnist-test-halves",
+        train=Split(test.images[:half], test.labels[:half]),
+        test=Split(test.images[half:], test.labels[half:]),
+        classes=MNIST.classes,
+        pixel_max=255,
+        source=f"{found[0].path.parent} (official test set, split into halves)",
+        checksums={hit.path.name: hit.contents.file_sha256 for hit in found},
+    )
 
 
 def digits_as_28x28(ds: ImageDataset) -> ImageDataset:

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from funml.errors import FunmlError
 
 # The modules that register experiments, in the order the report shows them.
-MODULES = ("pca",)
+MODULES = (
+    "gallery",
+    "pca",
+    "knn",
+    "autodiff",
+)
 
 
 @dataclass(frozen=True)
