@@ -338,16 +338,22 @@ def parse(text: str, *, target: float | None = None) -> Graph:
             f"Expression '{_short(text)}' is malformed ({e.msg}{where}); "
             "write it like 'w*x + b' or 'exp(-(w1*x1 + w2*x2))'."
         ) from None
-    except (ValueError, RecursionError, MemoryError) as e:
+    except (RecursionError, MemoryError):
+        raise _too_deep(text) from None
+    except ValueError as e:
         raise ExpressionError(f"Expression '{_short(text)}' cannot be read ({e}).") from None
     builder = _Builder(text)
     try:
         out = builder.visit(tree.body)
     except RecursionError:
-        raise ExpressionError(
-            f"Expression '{_short(text)}' is nested too deeply; split it into smaller parts."
-        ) from None
+        raise _too_deep(text) from None
     return builder.finish(out, target)
+
+
+def _too_deep(text: str) -> ExpressionError:
+    return ExpressionError(
+        f"Expression '{_short(text)}' is nested too deeply; split it into smaller parts."
+    )
 
 
 def backprop(text: str, values: Mapping[str, float], *, target: float | None = None) -> Graph:
@@ -490,7 +496,7 @@ class _Builder:
         except OverflowError:
             x = math.inf
         if not math.isfinite(x):
-            self._reject(node, "Number too large for a float")
+            self._too_large(node)
         return self._add(name=_number_name(x), kind="const", value=x)
 
     def _name(self, node: ast.Name) -> int:
@@ -540,11 +546,17 @@ class _Builder:
             )
         x = sign * float(e.value)
         if not math.isfinite(x):
-            self._reject(e, "Number too large for a float")
+            self._too_large(e)
         return x
 
     def _segment(self, node: ast.AST) -> str:
         return _short(ast.get_source_segment(self.text, node) or ast.unparse(node))
+
+    def _too_large(self, node: ast.AST) -> NoReturn:
+        raise ExpressionError(
+            f"Number {_quote(self._segment(node))} is too large for a float; "
+            "keep numbers below 1.8e308."
+        )
 
     def _reject(self, node: ast.AST, what: str) -> NoReturn:
         raise ExpressionError(f"{what} {_quote(self._segment(node))} is not allowed; {_ALLOWED}.")
