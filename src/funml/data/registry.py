@@ -51,7 +51,8 @@ def load_dataset(name: str, *, data_dir=None, **options) -> ImageDataset:
         return load_digits(**options)
     kind, _, path = key.partition(":")
     if kind in ("csv", "folder") and not path:
-        raise FunmlError(f"Data set '{name}' needs a path after '{kind}:', e.g. {kind}:data.")
+        example = "csv:mnist_train_small.csv" if kind == "csv" else "folder:photos"
+        raise FunmlError(f"Data set '{name}' needs a path after '{kind}:', e.g. '{example}'.")
     if kind == "csv":
         from funml.data.csvfile import load_csv_dataset
 
