@@ -206,4 +206,6 @@ def _one_line(e: BaseException) -> str:
     if isinstance(e, UnidentifiedImageError):
         return "not an image Pillow can read"
     text = " ".join(str(e).split()) or type(e).__name__
+    if "truncated" in text.lower():  # Pillow words this differently per format
+        return "the image file is truncated (cut short)"
     return text if len(text) <= 200 else text[:197] + "..."
