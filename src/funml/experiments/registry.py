@@ -18,6 +18,9 @@ MODULES = (
     "gallery",
     "pca",
     "knn",
+    "pretrained",
+    "softmax",
+    "mlp_scratch",
     "autodiff",
 )
 
