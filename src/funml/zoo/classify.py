@@ -61,8 +61,7 @@ def classify(
     list of Prediction, image-major: for image 0 every model in order, then image 1, ...
     """
     classes = imagenet_classes()
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= len(classes):
-        raise FunmlError(f"top_k must be a whole number from 1 to {len(classes)}, got {top_k!r}.")
+    check_top_k(top_k)
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     if names is None:
@@ -89,6 +88,13 @@ def classify(
                 for j, m in enumerate(zoo):
                     results.append(Prediction(names[start + b], m.name, tops[j][b]))
     return results
+
+
+def check_top_k(top_k: int) -> None:
+    """A :class:`FunmlError` unless ``top_k`` is a whole number from 1 to 1000."""
+    n = len(imagenet_classes())
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= n:
+        raise FunmlError(f"The number of top classes (--top) must be from 1 to {n}, got {top_k!r}.")
 
 
 def _top(values: torch.Tensor, indices: torch.Tensor, classes) -> tuple[TopClass, ...]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from funml.errors import FunmlError
 from funml.files import atomic_open, save_figure, write_json
-from funml.zoo.classify import Prediction, classify
+from funml.zoo.classify import Prediction, check_top_k, classify
 from funml.zoo.figures import plot_comparison_table, plot_prediction_grid
 from funml.zoo.registry import DEFAULT_MODEL, MODELS, parse_model_names
 from funml.zoo.weights import ZooModel, load_model
@@ -51,6 +51,7 @@ class ClassifyRun:
 def run_classify(settings: ClassifySettings) -> ClassifyRun:
     """Load the photos and models that ``settings`` names and classify every photo."""
     s = settings
+    check_top_k(s.top_k)
     if s.out is not None:
         _check_out_is_free(Path(s.out))
     from funml.data.folder import load_photos
