@@ -169,6 +169,7 @@ def test_constant_only_expressions():
     [
         ("__import__('os')", r"Unknown function '__import__'"),
         ("os.system", r"Attribute access 'os.system'"),
+        ("os.system('ls')", r"Attribute access 'os.system'"),
         ("x.real + 1", r"Attribute access 'x.real'"),
         ("x[0]", r"Subscript 'x\[0\]'"),
         ("lambda: 1", r"Lambda 'lambda: 1'"),

@@ -518,6 +518,8 @@ class _Builder:
         return self.input_ids[name]
 
     def _call(self, node: ast.Call) -> int:
+        if isinstance(node.func, ast.Attribute):  # os.system(...): name the attribute
+            self._reject(node.func, "Attribute access")
         if not isinstance(node.func, ast.Name):
             self._reject(node, "Call of something other than a function name")
         name = node.func.id
