@@ -329,3 +329,10 @@ def test_format_table_lists_every_variable():
     assert list(body) == [v.name for v in g.variables]
     assert body["w1"].split()[-1] == "-0.315381"
     assert "exp(z4)" in body["f"]
+
+
+@pytest.mark.parametrize("x", [-1000.0, 1000.0])
+def test_sigmoid_and_tanh_graphs_stay_finite_at_extremes(x):
+    g = backprop("sigmoid(x) + tanh(x)", {"x": x})
+    assert g.node("f").value == (2.0 if x > 0 else -1.0)  # 1 + 1 or 0 - 1
+    assert g.grads == {"x": 0.0}
