@@ -130,3 +130,22 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith("Error: Data set 'mnsit' is unknown")
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_info_on_a_photo_folder_warns_about_skipped_files(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "cats").mkdir()
+    for i in range(3):
+        Image.new("RGB", (30, 20), (i, 2 * i, 3 * i)).save(tmp_path / "cats" / f"{i}.png")
+    (tmp_path / "cats" / "notes.txt").write_text("not an image")
+    result = _run("info", f"folder:{tmp_path}", "--json")
+    assert result.exit_code == 0, result.output
+    assert f"Warning: Skipped '{tmp_path / 'cats' / 'notes.txt'}'" in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["classes"] == ["cats"] and summary["train"]["n"] + summary["test"]["n"] == 3
+
+
+def test_digits_records_the_digest_of_the_file_it_read():
+    (name, digest), *_ = load_dataset("digits").checksums.items()
+    assert name.endswith("digits.csv.gz") and len(digest) == 64

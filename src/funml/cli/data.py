@@ -107,13 +107,21 @@ def show(
 
 
 def _load(dataset: str, data_dir: Path | None, download: bool):
+    import warnings
+
     from funml.data import load_dataset
     from funml.data.registry import canonical_name
 
     options = {}
     if canonical_name(dataset) in ("mnist", "fashion-mnist"):
         options = {"download": download}
-    return load_dataset(dataset, data_dir=data_dir, **options)
+    # Skipped files in a photo folder warn; show each as one line, not Python's format.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        ds = load_dataset(dataset, data_dir=data_dir, **options)
+    for w in caught:
+        click.echo(f"Warning: {w.message}", err=True)
+    return ds
 
 
 def _format_info(s: dict) -> str:
