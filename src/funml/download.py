@@ -158,6 +158,9 @@ def _fetch(url: str, path: Path, *, timeout: float, progress: bool, label: str) 
     request = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         resumed = have > 0 and response.status == 206 and _range_start(response) == have
+        if response.status == 206 and not resumed:
+            path.write_bytes(b"")  # a range we did not ask for: the retry starts over
+            raise http.client.HTTPException("the server sent an unexpected byte range")
         if not resumed:
             have = 0  # the server sent the whole file
         remaining = response.length  # None when the server sends no Content-Length

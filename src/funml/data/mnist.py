@@ -27,7 +27,7 @@ import numpy as np
 from funml.data.dataset import ImageDataset, Split
 from funml.data.idx import IdxContents, read_idx_hashed
 from funml.data.paths import download_dir, search_dirs
-from funml.download import HashMismatchError, MirrorsFailedError, RemoteFile
+from funml.download import MirrorsFailedError, RemoteFile
 from funml.download import download as download_file
 from funml.errors import DataError, FunmlError
 
@@ -303,8 +303,6 @@ def _gather(spec, files, data_dir, *, download, progress) -> dict[str, FoundFile
                 f"failed ({'; '.join(e.failures)}); with a network run `funml data fetch "
                 f"{spec.name}`, or place the files in '{dest}' yourself."
             ) from None
-        except HashMismatchError:
-            raise
         found[file.name] = FoundFile(path, read_idx_hashed(path))
     return found
 
