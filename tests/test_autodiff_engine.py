@@ -244,3 +244,12 @@ def test_engine_imports_no_numpy_torch_or_matplotlib():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_numpy_scalars_are_numbers():
+    np = pytest.importorskip("numpy")
+    y = Value(np.float32(2.0)) ** np.int64(3) * np.float64(0.5)
+    y.backward()
+    assert y.data == 4.0 and type(y.data) is float
+    assert y.children[0].children[0].grad == 6.0
+    assert type(y.children[0].children[0].grad) is float

@@ -336,3 +336,10 @@ def test_sigmoid_and_tanh_graphs_stay_finite_at_extremes(x):
     g = backprop("sigmoid(x) + tanh(x)", {"x": x})
     assert g.node("f").value == (2.0 if x > 0 else -1.0)  # 1 + 1 or 0 - 1
     assert g.grads == {"x": 0.0}
+
+
+def test_numpy_values_are_accepted():
+    np = pytest.importorskip("numpy")
+    g = backprop("x * y", {"x": np.float32(1.5), "y": np.int64(2)}, target=np.float64(1.0))
+    assert (g.node("f").value, g.grads) == (3.0, {"x": 2.0, "y": 1.5})
+    assert json.loads(json.dumps(graph_summary(g)))["error"] == 2.0

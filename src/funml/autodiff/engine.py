@@ -14,6 +14,7 @@ zero, ``0 ** -1``, a negative number to a fractional power) raise :class:`Domain
 from __future__ import annotations
 
 import math
+import numbers
 
 from funml.errors import FunmlError
 
@@ -40,8 +41,8 @@ class Value:
     __slots__ = ("_local_grads", "children", "data", "grad", "op")
 
     def __init__(self, data, children=(), op="", local_grads=()):
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            raise TypeError(f"Value holds an int or float; got {type(data).__name__}.")
+        if not _is_real(data):
+            raise TypeError(f"Value holds a real number; got {type(data).__name__}.")
         self.data = float(data)
         self.grad = 0.0
         self.children = tuple(children)
@@ -79,12 +80,13 @@ class Value:
         return Value(out, (self, other), "/", (1.0 / b, -out / b))
 
     def __pow__(self, exponent):
-        if isinstance(exponent, bool) or not isinstance(exponent, int | float):
+        if not _is_real(exponent):
             raise TypeError(
                 f"The exponent of a Value must be a constant int or float, "
                 f"not {type(exponent).__name__}; write x**2, not x**y."
             )
-        x, c = self.data, exponent
+        x = self.data
+        c = int(exponent) if isinstance(exponent, numbers.Integral) else float(exponent)
         if x == 0 and c < 0:
             raise DomainError(f"0 ** {c:g} divides by zero; keep the base non-zero.")
         if x < 0 and not float(c).is_integer():
@@ -120,7 +122,7 @@ class Value:
 
     def __rpow__(self, base):
         """``c ** x`` for a constant base ``c > 0``: one node whose slope is ``c**x · ln c``."""
-        if isinstance(base, bool) or not isinstance(base, int | float):
+        if not _is_real(base):
             return NotImplemented
         if base <= 0:
             raise DomainError(
@@ -203,9 +205,14 @@ class Value:
 def _as_value(x):
     if isinstance(x, Value):
         return x
-    if isinstance(x, int | float) and not isinstance(x, bool):
-        return Value(x)
-    return NotImplemented
+    return Value(x) if _is_real(x) else NotImplemented
+
+
+def _is_real(x) -> bool:
+    # int and float first (fast); numbers.Real also admits NumPy scalars. bool is excluded.
+    if type(x) is float or type(x) is int:
+        return True
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _exp(x: float) -> float:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -283,7 +284,7 @@ class Graph:
                     "(on the command line: --at NAME=VALUE)."
                 )
             x = values[name]
-            if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+            if not _is_number(x) or not math.isfinite(x):
                 raise ExpressionError(f"The value of '{name}' must be a finite number; got {x!r}.")
             checked[name] = float(x)
         return checked
@@ -292,14 +293,14 @@ class Graph:
         for n in self.variables:
             if not math.isfinite(n.value):
                 raise DomainError(
-                    f"{n.name} = {self.formula(n)} is {n.value} at these values, beyond float64; "
-                    "choose smaller inputs."
+                    f"{n.name} = {self.formula(n)} is {n.value} at these values "
+                    "(float64 overflowed); choose smaller inputs."
                 )
         for n in self.variables:
             if not math.isfinite(n.grad):
                 raise DomainError(
                     f"The gradient of {self.root.name} with respect to {n.name} is {n.grad} "
-                    "at these values (an infinite slope); choose other inputs."
+                    "at these values; choose inputs where every operation has a finite slope."
                 )
 
 
@@ -326,10 +327,10 @@ def parse(text: str, *, target: float | None = None) -> Graph:
         raise ExpressionError(
             f"The expression is {len(text)} characters long; the limit is {MAX_LENGTH}."
         )
-    if target is not None and (
-        isinstance(target, bool) or not isinstance(target, int | float) or not math.isfinite(target)
-    ):
-        raise ExpressionError(f"The target f* must be a finite number; got {target!r}.")
+    if target is not None:
+        if not _is_number(target) or not math.isfinite(target):
+            raise ExpressionError(f"The target f* must be a finite number; got {target!r}.")
+        target = float(target)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
@@ -461,7 +462,7 @@ class _Builder:
         """Name the computed variables and add the error node; return the Graph."""
         error = None
         if target is not None:
-            star = self._add(name="f*", kind="const", value=float(target))
+            star = self._add(name="f*", kind="const", value=target)
             error = self._op("-", [out, star])
         # The output f is the last op result before the error node; a lone input or
         # constant is its own output and keeps its name.
@@ -565,7 +566,8 @@ class _Builder:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # numbers.Real admits NumPy scalars; bool is an int but never meant as a number here.
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _constant_kind(value) -> str:
