@@ -17,10 +17,13 @@ from funml.errors import FunmlError
 MODULES = (
     "gallery",
     "pca",
+    "harris",
     "knn",
     "pretrained",
     "softmax",
     "mlp_scratch",
+    "conv2d",
+    "linear",
     "autodiff",
 )
 
