@@ -154,3 +154,10 @@ def test_render_dot_without_graphviz_says_so(monkeypatch, tmp_path):
     assert not (tmp_path / "g.png").exists()
     with pytest.raises(FunmlError, match=r"ending in \.png, \.svg or \.pdf"):
         render_dot("digraph {}", tmp_path / "g.txt")
+
+
+def test_huge_graph_is_refused_with_a_sentence():
+    g = parse("+".join(f"x{i}" for i in range(300)))
+    with pytest.raises(FunmlError, match="299 operations, too many to draw legibly"):
+        draw_graph(g)
+    assert to_dot(g).count("shape=box") == 299

@@ -23,6 +23,7 @@ ROW_GAP = 1.35  # minimum vertical distance between nodes of one column (room fo
 RADIUS = 0.3  # variable circles
 BOX = (0.62, 0.42)  # operation rectangles: width, height
 INCH_PER_UNIT = 0.8
+MAX_INCHES = 200  # a larger drawing is unreadable (and past what a PNG can hold at 110 dpi)
 
 _OP_LABELS = {"-": "−", "*": "×", "/": "÷", "neg": "neg", "sigmoid": "σ"}
 _FILL = {
@@ -93,6 +94,11 @@ def draw_graph(graph: Graph, ax=None, values: bool = True, grads: bool = True):
     pad = 0.8
     xlim = (min(xs) - pad, max(xs) + pad)
     ylim = (min(ys) - pad, max(ys) + pad)
+    if max(xlim[1] - xlim[0], ylim[1] - ylim[0]) * INCH_PER_UNIT > MAX_INCHES:
+        raise FunmlError(
+            f"The graph of '{graph.expression[:40]}' has {len(graph.ops)} operations, too many "
+            "to draw legibly; draw a smaller expression, or export it with to_dot."
+        )
     if ax is None:
         size = ((xlim[1] - xlim[0]) * INCH_PER_UNIT, (ylim[1] - ylim[0]) * INCH_PER_UNIT + 0.5)
         fig = Figure(figsize=(max(size[0], 3.0), max(size[1], 2.0)))
