@@ -39,11 +39,14 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 def graph(expression, assignments, target, out, as_json):
     """Evaluate EXPRESSION, backpropagate, and print every node's value and gradient.
 
-    EXPRESSION uses numbers, variable names, + - * / ** (constant exponent) and
-    exp, log, sigmoid, tanh, relu, for example:
+    EXPRESSION uses numbers, variable names, + - * /, ** with a constant exponent
+    (x**2, x**-0.5) and exp, log, sigmoid, tanh, relu. Each operation is one node; its
+    result is named z1, z2, ... and the last one f. With --out the graph is drawn too.
 
-        funml graph "exp(-(w1*x1 + w2*x2))" --at w1=0.1 --at x1=0.3 --at w2=-0.2
-        --at x2=0.4 --target 1 --out graph.png
+    \b
+    The course's example:
+      funml graph "exp(-(w1*x1 + w2*x2))" --target 1 \\
+          --at w1=0.1 --at x1=0.3 --at w2=-0.2 --at x2=0.4 --out graph.png
     """
     from funml.autodiff import backprop, format_table, graph_summary
 
