@@ -1,0 +1,176 @@
+"""Principal component analysis by eigendecomposition of the covariance matrix.
+
+The recipe of the course: centre the data, form the covariance matrix with one matrix
+product, and take its eigenvectors, largest eigenvalue first. It matches scikit-learn's
+``PCA(svd_solver="covariance_eigh")``, which forms the same matrix without centring the
+data first (it subtracts ``n * outer(mean, mean)`` from ``X.T @ X`` instead, saving a copy
+of ``X`` at some cost in precision when the mean is large compared with the spread).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+
+class PCA(TransformerMixin, BaseEstimator):
+    """Principal component analysis (PCA) through ``eigh`` of the covariance matrix.
+
+    Parameters
+    ----------
+    n_components : int, float or None, default=None
+        How many components to keep. ``None`` keeps ``min(n_samples, n_features)``. An
+        int keeps that many. A float in (0, 1) keeps the fewest components whose
+        explained variance ratios add up to more than it (scikit-learn's rule).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components_, n_features)
+        Unit-length principal axes, largest variance first. Each row's sign is fixed so
+        that its entry of largest magnitude is positive (scikit-learn's ``svd_flip`` rule).
+    explained_variance_ : ndarray of shape (n_components_,)
+        Variance along each component (eigenvalues of the covariance, divided by n - 1).
+    explained_variance_ratio_ : ndarray of shape (n_components_,)
+        ``explained_variance_`` divided by the total variance of all features.
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean of the training data.
+    n_components_ : int
+        The number of components kept.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    Notes
+    -----
+    Integer input (such as uint8 pixels) is converted to float64 before anything else,
+    so sums and products cannot wrap around. Float32 input is computed in float32.
+    """
+
+    def __init__(self, n_components=None):
+        self.n_components = n_components
+
+    def fit(self, X, y=None):
+        """Learn the mean and the principal axes of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : PCA
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        n, d = X.shape
+        if n < 2:
+            raise ValueError(
+                f"PCA needs at least 2 samples to estimate a covariance, got n_samples={n}."
+            )
+        self.mean_ = X.mean(axis=0)
+        xc = X - self.mean_  # (n, d), a new array: the caller's X is left alone
+        cov = xc.T @ xc  # (d, d); NumPy computes A.T @ A with one symmetric BLAS call
+        cov /= n - 1
+        eigenvalues, eigenvectors = np.linalg.eigh(cov)  # ascending order
+        # Rounding can leave the smallest eigenvalues of a semi-definite matrix just below 0.
+        eigenvalues = np.clip(eigenvalues[::-1], 0, None)
+        components = _fix_signs(eigenvectors[:, ::-1].T)
+        total = eigenvalues.sum()
+        ratio = eigenvalues / total if total > 0 else np.zeros_like(eigenvalues)
+
+        k = self._n_components_to_keep(n, d, ratio)
+        self.n_components_ = k
+        self.components_ = np.ascontiguousarray(components[:k])
+        self.explained_variance_ = eigenvalues[:k].copy()
+        self.explained_variance_ratio_ = ratio[:k].copy()
+        return self
+
+    def transform(self, X):
+        """Project ``X`` onto the principal axes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components_)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return (X - self.mean_) @ self.components_.T
+
+    def inverse_transform(self, Z):
+        """Map projections back to the input space: the reconstruction of the data.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_components_)
+
+        Returns
+        -------
+        X_hat : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.n_components_:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns, but this PCA has {self.n_components_} "
+                "components; pass the output of transform."
+            )
+        return Z @ self.components_ + self.mean_
+
+    def _n_components_to_keep(self, n: int, d: int, ratio: np.ndarray) -> int:
+        limit = min(n, d)
+        nc = self.n_components
+        if nc is None:
+            return limit
+        if isinstance(nc, numbers.Integral) and not isinstance(nc, bool):
+            if 1 <= nc <= limit:
+                return int(nc)
+            raise ValueError(
+                f"n_components={nc} must be between 1 and min(n_samples, n_features)={limit}."
+            )
+        if isinstance(nc, numbers.Real) and not isinstance(nc, bool) and 0 < nc < 1:
+            return min(components_for_variance(ratio, nc), limit)
+        raise ValueError(f"n_components must be None, an integer or a float in (0, 1), got {nc!r}.")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def components_for_variance(explained_variance_ratio, threshold: float) -> int:
+    """Return the fewest leading components whose variance ratios add up to more than
+    ``threshold``, the rule ``PCA(n_components=threshold)`` uses.
+
+    Parameters
+    ----------
+    explained_variance_ratio : array-like of shape (n_components,)
+        Ratios in descending order, e.g. ``PCA().fit(X).explained_variance_ratio_``.
+    threshold : float in (0, 1)
+
+    Returns
+    -------
+    int, at most ``len(explained_variance_ratio)``.
+    """
+    cumulative = cumulative_explained_variance(explained_variance_ratio)
+    k = int(np.searchsorted(cumulative, threshold, side="right")) + 1
+    return min(k, len(cumulative))
+
+
+def cumulative_explained_variance(explained_variance_ratio) -> np.ndarray:
+    """Return the running total of the variance ratios: entry i is the share of the
+    variance kept by the first i + 1 components (the curve the lab plots)."""
+    return np.cumsum(np.asarray(explained_variance_ratio, dtype=np.float64))
+
+
+def _fix_signs(components: np.ndarray) -> np.ndarray:
+    # An eigenvector is only defined up to sign; make each row's largest-magnitude entry
+    # positive, so the same data always gives the same components.
+    biggest = np.argmax(np.abs(components), axis=1)
+    signs = np.sign(components[np.arange(len(components)), biggest])
+    return components * signs[:, None]
