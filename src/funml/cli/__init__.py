@@ -78,4 +78,7 @@ def main() -> None:
     """Console-script entry point."""
     # Torch prints a warning per process when it cannot find NNPACK on some CPUs; silence it.
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    # Idle OpenMP threads sleep instead of spinning: on a busy machine, spinning threads made
+    # torch 10-20x slower (benchmarks/train.py). Read once, when torch loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     cli(prog_name="funml")
