@@ -221,10 +221,10 @@ def load_model(
     module docstring says. ``pretrained=False`` keeps random weights (for benchmarks).
     """
     spec = name if isinstance(name, ModelSpec) else get_spec(name)
-    module = spec.build()
-    resolved = None
-    if pretrained:
-        resolved = resolve_weights(spec, weights, allow_download=allow_download, progress=progress)
-        state = read_state_dict(resolved.path)
-        load_state_dict_into(module, state, spec, resolved.path)
+    if not pretrained:
+        return ZooModel(spec, spec.build().eval(), None)
+    # Find and read the file before building: a missing or bad file fails fast.
+    resolved = resolve_weights(spec, weights, allow_download=allow_download, progress=progress)
+    state = read_state_dict(resolved.path)
+    module = load_state_dict_into(spec.build(), state, spec, resolved.path)
     return ZooModel(spec, module.eval(), resolved)
