@@ -4,6 +4,9 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Before torch loads OpenMP: on a busy machine (or with xdist workers) its threads' active
+# spin-waiting makes CPU inference several times slower; sleeping waits avoid that.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest
 
