@@ -129,19 +129,19 @@ def train(
     s = _resumed_settings(start, settings, resume) if start else settings
     s.validate()
     device = _device(s.device)
+    ds = dataset if dataset is not None else _load(s.dataset)
     threads_before = torch.get_num_threads()
-    torch.set_num_threads(_threads(s))
+    torch.set_num_threads(threads_for(s, ds.image_shape))
     try:
-        return _train(s, start, dataset, out_dir, on_epoch_end, device)
+        return _train(s, start, ds, out_dir, on_epoch_end, device)
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _train(s, start, dataset, out_dir, on_epoch_end, device) -> TrainResult:
+def _train(s, start, ds, out_dir, on_epoch_end, device) -> TrainResult:
     _seed_everything(s.seed)
 
     # Data: converted once into tensors on the device; a batch is one index into them.
-    ds = dataset if dataset is not None else _load(s.dataset)
     train_split = _first(ds.train, s.n_train)
     if start is not None:  # the statistics the model was trained with
         norm = Normalization(ds.pixel_max, **_mean_std(start["data"]["normalization"]))
@@ -270,6 +270,13 @@ def metrics(result: TrainResult) -> dict:
     }
 
 
+def check(settings: TrainSettings, dataset: ImageDataset) -> None:
+    """Raise FunmlError now if ``settings`` cannot train on ``dataset`` (before any output)."""
+    settings.validate()
+    _device(settings.device)
+    build_model(settings.model, dataset.image_shape, dataset.n_classes, dataset=dataset.name)
+
+
 def settings_from_checkpoint(path: str | Path) -> TrainSettings:
     """The settings a checkpoint was trained with, to resume it with some changed."""
     return _resumed_settings(load_checkpoint(path), None, path)
@@ -303,15 +310,17 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def _threads(s: TrainSettings) -> int:
-    # Measured here: an MLP's matmuls at batch 64 are too small to share between threads
-    # (1 thread was 2-20x faster than 2, more so on a busy machine), while the CNNs' convolutions
-    # ran about 1.8x faster on two idle cores. The count changes float rounding, so it is fixed
-    # by the settings, never tuned at run time: the same settings give the same history.
+def threads_for(s: TrainSettings, image_shape: tuple[int, int] = (28, 28)) -> int:
+    """The torch thread count a run uses: ``s.threads``, or the measured default."""
+    # Measured here (benchmarks/train.py): only the 28x28 CNNs' convolutions are big enough to
+    # share between threads (about 1.8x faster on two idle cores); an MLP's batch-64 matmuls
+    # and the 8x8 Digits convolutions ran as fast or faster on one thread, and far faster
+    # when other processes kept the cores busy. The count changes float rounding, so it is
+    # fixed by the settings, never tuned at run time: the same settings, the same history.
     if s.threads is not None:
         return s.threads
     convolutional = s.model in ("cnn", "cnn-small", "digits-cnn")
-    return torch.get_num_threads() if convolutional else 1
+    return torch.get_num_threads() if convolutional and min(image_shape) >= 16 else 1
 
 
 def _seed_everything(seed: int) -> None:

@@ -1,0 +1,217 @@
+"""funml's training loop: speed against the course's loop, FLOPs, and accuracy on full data.
+
+    python benchmarks/train.py                      # everything (about an hour on 2 cores)
+    python benchmarks/train.py --only throughput    # or: flops, accuracy, mnist (repeatable)
+    python benchmarks/train.py --only accuracy --models cnn logreg
+    python benchmarks/train.py --quick              # a smoke run of every part, in seconds
+
+Throughput: images per second of funml's loop (preloaded tensors batched by indexing,
+channels_last for CNNs, its thread rule) against the course-style loop (a per-sample
+``Dataset`` that converts and normalises each image + ``DataLoader(batch_size=64,
+shuffle=True)``) with the same model, optimizer and batch size, alternated in one process so
+a busy machine slows both alike. The course loop is timed twice: with torch's default
+threads (as the course ran it) and with funml's thread count, to show where the gain is.
+
+Accuracy: full Fashion-MNIST (60,000 / 10,000), test accuracy over the whole test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+from pathlib import Path
+
+# As the funml command does: idle OpenMP threads sleep instead of spinning, which keeps two
+# threads from starving each other on a busy machine. It must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from funml.data import Split, load_dataset
+from funml.data.dataset import ImageDataset
+from funml.nn import TrainSettings, build_model, summary, train
+from funml.nn.train import threads_for
+
+MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+# The best settings found for each accuracy target (see the report for the search).
+ACCURACY_RUNS = {
+    "cnn": (TrainSettings("cnn", "fashion-mnist", epochs=10, lr=1e-3, gamma=0.7), 0.905),
+    "logreg": (TrainSettings("logreg", "fashion-mnist", epochs=20, lr=1e-3), 0.84),
+    "mlp": (TrainSettings("mlp", "fashion-mnist", epochs=10, lr=5e-4), 0.88),
+    "digits-cnn": (TrainSettings("digits-cnn", "digits", epochs=30, batch_size=16), 0.97),
+}
+
+
+class CourseDataset(Dataset):
+    """The course's per-sample path: each item converted and normalised when it is asked for."""
+
+    def __init__(self, split: Split, mean: float, std: float) -> None:
+        self.images, self.labels = split.images, split.labels
+        self.mean, self.std = mean, std
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        x = torch.from_numpy(self.images[i]).float().div(255).unsqueeze(0)  # ToTensor
+        return (x - self.mean) / self.std, int(self.labels[i])  # Normalize
+
+
+def course_epoch(model_name: str, split: Split, threads: int | None) -> float:
+    """One epoch of the course-style loop; returns images per second."""
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = build_model(model_name)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = DataLoader(CourseDataset(split, 0.2860, 0.3530), batch_size=64, shuffle=True)
+    start = time.perf_counter()
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+    rate = len(split) / (time.perf_counter() - start)
+    torch.set_num_threads(before)
+    return rate
+
+
+def funml_epoch(model_name: str, ds: ImageDataset, n: int) -> float:
+    """One epoch of funml's loop on the first n training images; images per second."""
+    s = TrainSettings(model_name, ds.name, epochs=1, batch_size=64, lr=1e-3, n_train=n, quiet=True)
+    return train(s, dataset=ds).history[0]["images_per_second"]
+
+
+def throughput(ds: ImageDataset, models: list[str], n: int, repeat: int) -> dict:
+    print(
+        f"\n== Throughput: one epoch of {n:,} Fashion-MNIST images, batch 64, Adam,"
+        f" best of {repeat}"
+    )
+    split = Split(ds.train.images[:n], ds.train.labels[:n])
+    default = torch.get_num_threads()
+    rates = {}
+    for name in models:
+        ours = threads_for(TrainSettings(name))
+        runs: dict[str, list[float]] = {"funml": [], "course": [], "course-same-threads": []}
+        for _ in range(repeat):  # alternate, so load changes hit all three alike
+            runs["funml"].append(funml_epoch(name, ds, n))
+            runs["course"].append(course_epoch(name, split, None))
+            runs["course-same-threads"].append(course_epoch(name, split, ours))
+        best = {k: max(v) for k, v in runs.items()}
+        rates[name] = best["funml"]
+        print(
+            f"{name:<6} funml ({ours} threads) {best['funml']:>8,.0f} img/s | course loop "
+            f"({default} threads) {best['course']:>8,.0f} img/s, ratio "
+            f"{best['funml'] / best['course']:.2f} | course loop ({ours} threads) "
+            f"{best['course-same-threads']:>8,.0f} img/s, ratio "
+            f"{best['funml'] / best['course-same-threads']:.2f}"
+        )
+        print(
+            "       all runs: " + ", ".join(f"{k} {[round(r) for r in v]}" for k, v in runs.items())
+        )
+    return rates
+
+
+def flops(models: list[str], rates: dict) -> None:
+    print("\n== FLOPs (forward, convolutions and linear layers; training ≈ 3x forward)")
+    for name in models:
+        f = summary(build_model(name), (1, 28, 28), show=False).flops
+        line = f"{name:<6} {f / 1e6:8.2f} MFLOP/image forward, {3 * f / 1e6:8.2f} training"
+        if name in rates:
+            line += f"; at {rates[name]:,.0f} img/s: {3 * f * rates[name] / 1e9:.1f} GFLOP/s"
+        print(line)
+
+
+def accuracy(models: list[str], quick: bool) -> None:
+    print("\n== Accuracy on the full test split")
+    for name in models:
+        settings, target = ACCURACY_RUNS[name]
+        if quick:
+            settings = dataclasses.replace(settings, epochs=1, n_train=2000)
+        start = time.perf_counter()
+        result = train(settings)
+        wall = time.perf_counter() - start
+        best = max(result.history, key=lambda r: r["test_accuracy"])
+        verdict = "met" if result.test.accuracy >= target else "MISSED"
+        print(
+            f"RESULT {name} on {settings.dataset}: final test accuracy {result.test.accuracy:.2%} "
+            f"({result.test.correct}/{result.test.count}) after {len(result.history)} epochs, "
+            f"best {best['test_accuracy']:.2%} at epoch {best['epoch']}; target "
+            f"{target:.1%} {verdict}; wall {wall:.0f} s; settings: {_brief(settings)}",
+            flush=True,
+        )
+
+
+def mnist(quick: bool) -> None:
+    print("\n== MNIST, cnn")
+    try:
+        ds = load_dataset("mnist", download=False)
+        label = "full MNIST (60,000 train / 10,000 test)"
+    except Exception:
+        from funml.data.mnist import load_split
+
+        try:
+            test = load_split("mnist", "test", data_dir=MNIST_DIR, download=False)
+        except Exception as e:
+            print(f"MNIST is not present ({e}); skipped.")
+            return
+        half = len(test) // 2
+        ds = ImageDataset(
+            "mnist-test-halves",
+            Split(test.images[:half], test.labels[:half]),
+            Split(test.images[half:], test.labels[half:]),
+            classes=tuple(str(d) for d in range(10)),
+        )
+        label = (
+            f"ONLY the MNIST test set is present: trained on its first {half:,} images, "
+            f"tested on its last {len(test) - half:,}"
+        )
+    settings = dataclasses.replace(ACCURACY_RUNS["cnn"][0], dataset=ds.name)
+    if quick:
+        settings = dataclasses.replace(settings, epochs=1, n_train=1000)
+    start = time.perf_counter()
+    result = train(settings, dataset=ds)
+    print(
+        f"RESULT cnn on {label}: test accuracy {result.test.accuracy:.2%} "
+        f"({result.test.correct}/{result.test.count}) after {len(result.history)} epochs; "
+        f"target 99.0% (defined for full MNIST); wall {time.perf_counter() - start:.0f} s"
+    )
+
+
+def _brief(s: TrainSettings) -> str:
+    decay = f", step decay gamma {s.gamma} every {s.lr_step} epoch(s)" if s.gamma else ""
+    return f"{s.optimizer} lr {s.lr} batch {s.batch_size}{decay}, normalize {s.normalize}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parts = ("throughput", "flops", "accuracy", "mnist")
+    parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
+    parser.add_argument("--models", nargs="+", choices=list(ACCURACY_RUNS), default=None,
+                        help="accuracy runs to do (default: all)")  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="tiny subsets, one epoch: a smoke run")
+    parser.add_argument("--repeat", type=int, default=3, help="throughput repeats (best is kept)")
+    parser.add_argument("--n", type=int, default=12_800, help="images per throughput epoch")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads by default")
+    n, repeat = (1280, 1) if args.quick else (args.n, args.repeat)
+    rates = {}
+    if "throughput" in args.only:
+        rates = throughput(load_dataset("fashion-mnist", download=False), ["cnn", "mlp"], n, repeat)
+    if "flops" in args.only:
+        flops(["cnn", "mlp", "cnn-small", "mlp2", "logreg"], rates)
+    if "accuracy" in args.only:
+        accuracy(args.models or list(ACCURACY_RUNS), args.quick)
+    if "mnist" in args.only:
+        mnist(args.quick)
+
+
+if __name__ == "__main__":
+    main()
