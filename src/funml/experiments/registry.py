@@ -19,12 +19,13 @@ MODULES = (
     "pca",
     "harris",
     "knn",
-    "pretrained",
     "softmax",
     "mlp_scratch",
     "conv2d",
-    "linear",
     "autodiff",
+    "linear",
+    "models",
+    "pretrained",
 )
 
 

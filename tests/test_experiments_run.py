@@ -1,0 +1,196 @@
+"""`funml run`: the quick run of every experiment (once per session), failures, refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from funml.cli import cli
+from funml.experiments import RunSettings, experiments, run_experiments, sizes
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def metrics(quick_run):
+    assert quick_run.returncode == 0, quick_run.stderr[-3000:]
+    return json.loads((quick_run.path / "metrics.json").read_text())
+
+
+def test_quick_run_has_every_experiment_ok(quick_run, metrics):
+    assert list(metrics) == list(experiments())
+    failed = {name: m.get("error") for name, m in metrics.items() if m["status"] != "ok"}
+    assert failed == {}
+    for name in experiments():  # a line per experiment with its status and time
+        assert any(line.split()[:2] == [name, "ok"] for line in quick_run.stdout.splitlines())
+    assert "Report:" in quick_run.stdout
+
+
+def test_every_experiment_has_a_verdict_references_and_figures(quick_run, metrics):
+    for name, m in metrics.items():
+        assert m["verdict"], name
+        assert m["references"], name
+        assert m["figures"], name
+        for rel in m["figures"]:
+            assert (quick_run.path / rel).read_bytes()[:8] == PNG, rel
+    on_disk = {p.name for p in (quick_run.path / "figures").iterdir()}
+    listed = {rel.split("/")[-1] for m in metrics.values() for rel in m["figures"]}
+    assert on_disk == listed
+
+
+def test_settings_are_saved_beside_the_results(quick_run):
+    saved = json.loads((quick_run.path / "settings.json").read_text())
+    assert saved["settings"]["quick"] is True
+    assert saved["settings"]["dataset"] == "digits"
+    assert saved["experiments"] == list(experiments())
+    assert saved["sizes"]["torch_epochs"] == sizes(RunSettings(quick=True)).torch_epochs
+
+
+def test_quick_run_numbers_match_their_references(metrics):
+    graphs = metrics["graphs"]["metrics"]
+    assert round(graphs["de_dw1"], 4) == -0.3154
+    assert round(graphs["de_dw2"], 4) == -0.4205
+    assert graphs["max_abs_grad_difference_vs_torch"] < 1e-12
+    tensors = metrics["tensors"]["metrics"]
+    assert tensors["hadamard"] == [[1.0, 2.0], [0.0, -1.0]]
+    assert tensors["matmul"] == [[-1.0, -1.0], [2.0, -1.0]]
+    assert tensors["norm_sq"] == 18.0
+    assert tensors["grad_v1"] == [6.0, 6.0] and tensors["grad_v2"] == [-6.0, -6.0]
+    pca = metrics["pca"]["metrics"]
+    assert pca["components_needed"] == pca["components_needed_sklearn"]
+    assert pca["max_relative_variance_difference"] < 1e-6
+    for k, row in metrics["knn"]["metrics"]["by_k"].items():
+        # funml and scikit-learn differ only where distances tie exactly at the k-th neighbour.
+        assert row["disagreements"] == row["disagreements_at_exact_ties"], k
+        assert row["accuracy"] > 90, k
+    assert metrics["softmax"]["metrics"]["gradient_check"]["max_relative_error"] < 1e-6
+    assert metrics["conv2d"]["metrics"]["max_abs_difference_float64"] < 1e-10
+    harris = metrics["harris"]["metrics"]
+    assert harris["checkerboard_corners_found"] == harris["checkerboard_corners_expected"]
+    linear = metrics["linear"]["metrics"]
+    assert linear["l1_linprog"]["objective"] <= linear["l1_subgradient"]["objective"] + 1e-9
+    assert abs(linear["l1_linprog"]["slope"] - 2) < abs(linear["least_squares"]["slope"] - 2)
+    assert linear["perceptron"]["random_accuracy"] == 100.0
+    assert metrics["mlp2-vs-cnn-small"]["metrics"]["mlp2"]["parameters"] == 101_770
+    assert metrics["mlp2-vs-cnn-small"]["metrics"]["cnn-small"]["parameters"] == 47_658
+    assert metrics["digits-cnn"]["metrics"]["test_accuracy"] > 80
+    assert metrics["pretrained"]["metrics"]["expected_class_in_top5"] == "2/2"
+
+
+def _offline_env(tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "FUNML_DATA"}
+    # Downloads go to a closed loopback port: refused at once, as on a machine offline.
+    dead = "http://127.0.0.1:9"
+    env.update(
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        TORCH_HOME=str(tmp_path / "torch"),
+        http_proxy=dead,
+        https_proxy=dead,
+        HTTP_PROXY=dead,
+        HTTPS_PROXY=dead,
+        no_proxy="",
+        NO_PROXY="",
+        MPLBACKEND="Agg",
+    )
+    return env
+
+
+def test_missing_data_fails_one_experiment_and_the_others_run(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "run"
+    args = [
+        sys.executable,
+        "-m",
+        "funml",
+        "run",
+        "gallery",
+        "tensors",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(empty),
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.run(
+        args, env=_offline_env(tmp_path), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "1 experiment(s) failed (gallery)" in proc.stderr
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["tensors"]["status"] == "ok"
+    assert m["gallery"]["status"] == "failed"
+    error = m["gallery"]["error"]
+    assert "t10k-images-idx3-ubyte.gz" in error and "funml data fetch mnist" in error
+    report = (out / "report.html").read_text()
+    assert 'id="exp-gallery"' in report and "What went wrong" in report
+    assert "funml data fetch mnist" in report
+
+
+def test_out_at_an_existing_run_is_refused(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "metrics.json").write_text('{"mine": true}')
+    result = CliRunner().invoke(cli, ["run", "tensors", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "already exists and is not empty" in result.output
+    assert "Traceback" not in result.output
+    assert (out / "metrics.json").read_text() == '{"mine": true}'
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json"]
+
+
+def test_run_into_a_fresh_folder_and_default_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = run_experiments(RunSettings(), ["tensors"])
+    assert run.path.parent == tmp_path / "runs" and run.path.name.startswith("tensors-")
+    again = run_experiments(RunSettings(), ["tensors"])
+    assert again.path != run.path  # never overwritten, even within the same second
+    for r in (run, again):
+        assert {p.name for p in r.path.iterdir()} == {
+            "settings.json",
+            "metrics.json",
+            "figures",
+            "report.html",
+        }
+
+
+def test_list_names_every_experiment_without_importing_torch():
+    code = (
+        "import sys; from funml.cli import cli; cli(['run', '--list'], standalone_mode=False); "
+        "assert 'torch' not in sys.modules, 'run --list imported torch'"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert names == list(experiments())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "knnn"], "Unknown experiment 'knnn'"),
+        (["run", "all", "--dataset", "cifar"], "'cifar' is not one of"),
+        (["run", "tensors", "--jobs", "0"], "--jobs must be at least 1"),
+        (["run", "pretrained", "--images", "/no/such/folder"], "is not a folder"),
+    ],
+)
+def test_bad_input_is_one_sentence(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()  # nothing written for refused input
+
+
+def test_jobs_run_experiments_side_by_side(tmp_path):
+    run = run_experiments(RunSettings(out=tmp_path / "run", jobs=2), ["tensors", "linear"])
+    assert [o.name for o in run.outcomes] == ["tensors", "linear"]
+    assert run.failed == []
+    assert run.machine["torch_threads"] == max(1, (os.cpu_count() or 1) // 2)
