@@ -68,14 +68,19 @@ def _probabilities(predictions) -> dict[str, dict[str, float]]:
     return {p.image: {t.name: t.prob for t in p.top} for p in predictions}
 
 
-def test_batch_size_does_not_change_the_result(photos, lite0):
+def test_batching_and_chunking_do_not_change_the_result(photos, lite0, monkeypatch):
     images, _ = photos
     images = images + [im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for im in images]
-    one = classify(images, [lite0], top_k=3, batch_size=1)
-    many = classify(images, [lite0], top_k=3, batch_size=16)
-    for a, b in zip(one, many, strict=True):
-        assert [t.index for t in a.top] == [t.index for t in b.top]
+    names = ["a", "b", "c", "d"]
+    # Chunks of 3 images, forward passes of 1, 2 (2 + 1 per chunk) and 4 (Lite0's own).
+    monkeypatch.setattr("funml.zoo.classify.CHUNK", 3)
+    runs = [classify(images, [lite0], 3, names=names, batch_size=b) for b in (1, 2, None)]
+    for run in runs:
+        assert [p.image for p in run] == names
+    for a, b, c in zip(*runs, strict=True):
+        assert [t.index for t in a.top] == [t.index for t in b.top] == [t.index for t in c.top]
         assert_allclose([t.prob for t in a.top], [t.prob for t in b.top], rtol=1e-4, atol=1e-6)
+        assert_allclose([t.prob for t in a.top], [t.prob for t in c.top], rtol=1e-4, atol=1e-6)
 
 
 def test_results_are_image_major_sorted_and_named(photos, lite0):

@@ -13,6 +13,8 @@ from funml.zoo.preprocess import Preprocess, preprocess_batch
 from funml.zoo.registry import DEFAULT_MODEL, imagenet_classes
 from funml.zoo.weights import ZooModel, load_model
 
+CHUNK = 32  # images preprocessed together (about 19 MB of input per preprocessing)
+
 
 @dataclass(frozen=True)
 class TopClass:
@@ -43,7 +45,7 @@ def classify(
     top_k: int = 5,
     *,
     names: Sequence[str] | None = None,
-    batch_size: int = 16,
+    batch_size: int | None = None,
 ) -> list[Prediction]:
     """Classify every image with every model.
 
@@ -53,36 +55,41 @@ def classify(
     models : model names (loaded with :func:`funml.zoo.load_model`) or loaded ZooModels.
     top_k : how many classes to keep per image and model, 1..1000.
     names : a name per image for the results; default ``"image 0"``, ``"image 1"``, ...
-    batch_size : images per forward pass; each image is preprocessed once per distinct
-        preprocessing, and memory stays bounded by one batch.
+    batch_size : images per forward pass; default each model's own (``ModelSpec.batch_size``).
 
     Returns
     -------
     list of Prediction, image-major: for image 0 every model in order, then image 1, ...
+
+    Images are preprocessed in chunks, once per distinct preprocessing (the torchvision
+    models share one), so memory stays bounded however many images there are.
     """
     classes = imagenet_classes()
     check_top_k(top_k)
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     if names is None:
         names = [f"image {i}" for i in range(len(images))]
     if len(names) != len(images):
         raise ValueError(f"Got {len(names)} names for {len(images)} images.")
     zoo = [m if isinstance(m, ZooModel) else load_model(m) for m in models]
-    # Models that share a preprocessing (the torchvision ones) share one input batch.
+    sizes = [batch_size or m.spec.batch_size for m in zoo]
     groups: dict[Preprocess, list[int]] = {}
     for j, m in enumerate(zoo):
         groups.setdefault(m.spec.preprocess, []).append(j)
+    chunk_size = max([CHUNK, *sizes])
     results: list[Prediction] = []
     with torch.inference_mode():
-        for start in range(0, len(images), batch_size):
-            chunk = images[start : start + batch_size]
+        for start in range(0, len(images), chunk_size):
+            chunk = images[start : start + chunk_size]
             tops: list[list[tuple[TopClass, ...]]] = [[] for _ in zoo]
             for settings, members in groups.items():
                 x = preprocess_batch(chunk, settings)  # (B, 3, 224, 224)
                 for j in members:
-                    probs = zoo[j].module(x).softmax(dim=1)  # (B, 1000)
-                    values, indices = probs.topk(top_k, dim=1)  # (B, k) each
+                    logits = torch.cat(
+                        [zoo[j].module(x[i : i + sizes[j]]) for i in range(0, len(x), sizes[j])]
+                    )  # (B, 1000)
+                    values, indices = logits.softmax(dim=1).topk(top_k, dim=1)  # (B, k) each
                     tops[j] = [_top(v, i, classes) for v, i in zip(values, indices, strict=True)]
             for b in range(len(chunk)):
                 for j, m in enumerate(zoo):

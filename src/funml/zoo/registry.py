@@ -51,6 +51,10 @@ class ModelSpec:
     weights: tuple[WeightFile, ...]  # official files, the one to download first
     preprocess: Preprocess = DEFAULT_PREPROCESS
     packaged: Callable[[], Path] | None = None  # weights shipped by an installed package
+    # Images per forward pass on a CPU, measured with benchmarks/zoo.py: Lite0's large
+    # depthwise activations fall out of cache past ~4, AlexNet's 240 MB of linear weights
+    # are amortised over big batches.
+    batch_size: int = 8
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -69,6 +73,7 @@ MODELS: dict[str, ModelSpec] = {
             ),
             Preprocess(mean=LITE_MEAN, std=LITE_STD),
             packaged=packaged_lite0_weights,
+            batch_size=4,
         ),
         ModelSpec(
             "alexnet",
@@ -83,6 +88,7 @@ MODELS: dict[str, ModelSpec] = {
                 ),
                 WeightFile("alexnet-owt-4df8aa71.pth", "4df8aa71"),
             ),
+            batch_size=32,
         ),
         ModelSpec(
             "vgg16",

@@ -32,7 +32,7 @@ class ClassifySettings:
     top_k: int = 5  # classes kept per image and model
     weights: str | None = None  # an explicit weights file, for a single model
     out: str | None = None  # a new or empty folder for figures and a CSV; None writes nothing
-    batch_size: int = 16  # images per forward pass
+    batch_size: int | None = None  # images per forward pass; None: each model's own
 
 
 @dataclass
