@@ -149,7 +149,8 @@ def test_out_at_an_existing_run_is_refused(tmp_path):
 def test_run_into_a_fresh_folder_and_default_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run = run_experiments(RunSettings(), ["tensors"])
-    assert run.path.parent == tmp_path / "runs" and run.path.name.startswith("tensors-")
+    assert run.path.resolve().parent == (tmp_path / "runs").resolve()
+    assert run.path.name.startswith("tensors-")
     again = run_experiments(RunSettings(), ["tensors"])
     assert again.path != run.path  # never overwritten, even within the same second
     for r in (run, again):
