@@ -3,6 +3,7 @@ normalisation those weights need, batching, the result's shape, and the figures.
 
 import dataclasses
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -73,7 +74,7 @@ def test_batching_and_chunking_do_not_change_the_result(photos, lite0, monkeypat
     images = images + [im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for im in images]
     names = ["a", "b", "c", "d"]
     # Chunks of 3 images, forward passes of 1, 2 (2 + 1 per chunk) and 4 (Lite0's own).
-    monkeypatch.setattr("funml.zoo.classify.CHUNK", 3)
+    monkeypatch.setattr(sys.modules["funml.zoo.classify"], "CHUNK", 3)
     runs = [classify(images, [lite0], 3, names=names, batch_size=b) for b in (1, 2, None)]
     for run in runs:
         assert [p.image for p in run] == names
