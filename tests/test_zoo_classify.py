@@ -145,6 +145,7 @@ def test_prediction_grid_titles_each_image_with_its_top_class(photos, lite0):
     preds = classify(images, [lite0], top_k=1, names=names * 3)
     fig = plot_prediction_grid(images, preds, "efficientnet_lite0", ncols=4)
     assert isinstance(fig, Figure)
+    assert fig.get_suptitle() == "EfficientNet-Lite0"
     shown = [ax for ax in fig.axes if ax.images]
     assert len(fig.axes) == 8 and len(shown) == 6
     assert [ax.get_title() for ax in shown][:2] == [

@@ -205,12 +205,22 @@ def test_wrong_shapes_do_not_fit(tmp_path):
         load_model("resnet18", path)
 
 
-def test_old_files_without_num_batches_tracked_and_dataparallel_keys_load():
+def test_legacy_format_without_num_batches_tracked_loads_safely(tmp_path):
+    # Like resnet18-5c106cde.pth: the pre-zip pickle format, saved before PyTorch 0.4.1.
     torch.manual_seed(0)
     source = resnet18()
-    state = {
-        f"module.{k}": v for k, v in source.state_dict().items() if "num_batches_tracked" not in k
-    }
+    state = {k: v for k, v in source.state_dict().items() if "num_batches_tracked" not in k}
+    path = tmp_path / "legacy.pth"
+    torch.save(state, path, _use_new_zipfile_serialization=False)
+    assert path.read_bytes()[:2] == b"\x80\x02"  # a bare pickle, not a zip archive
+    model = load_model("resnet18", path)
+    assert torch.equal(model.module.fc.weight, source.fc.weight)
+
+
+def test_dataparallel_keys_load():
+    torch.manual_seed(0)
+    source = resnet18()
+    state = {f"module.{k}": v for k, v in source.state_dict().items()}
     target = resnet18()
     load_state_dict_into(target, state, get_spec("resnet18"))
     assert torch.equal(target.fc.weight, source.fc.weight)

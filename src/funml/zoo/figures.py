@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from funml.zoo.classify import Prediction
+from funml.zoo.registry import MODELS
 
 THUMBNAIL = 320  # longest side, in pixels, of the copies drawn (full photos are slow to draw)
 
@@ -43,7 +44,7 @@ def plot_prediction_grid(
         best = pred.top[0]
         ax.imshow(_thumbnail(image))
         ax.set_title(f"{best.name} ({best.prob:.0%})", fontsize=10)
-    fig.suptitle(model)
+    fig.suptitle(MODELS[model].title if model in MODELS else model)
     return fig
 
 
