@@ -6,9 +6,9 @@ Ho = (H + 2·padding - kH) // stride + 1 (and likewise Wo), zero padding.
 
 Two forward implementations: :func:`conv2d_loop`, six plain loops to read, and
 :func:`conv2d`, which views every kH x kW window of the padded input at once
-(``sliding_window_view``, no copy) and contracts it with the weights in one
-``tensordot``: im2col followed by a single matrix product. :func:`conv2d_backward`
-returns the gradients of all three inputs.
+(``sliding_window_view``), copies the windows into the rows of one matrix (im2col) and
+multiplies it by the weights once. :func:`conv2d_backward` returns the gradients of all
+three inputs with two more matrix products on the same im2col matrix and a col2im sum.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from funml.scratch._validation import check_finite_array, check_pair
 
 
 def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
-    """Vectorised 2-D cross-correlation.
+    """Vectorised 2-D cross-correlation: im2col, then one matrix product.
 
     Parameters
     ----------
@@ -34,9 +34,10 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     out : ndarray of shape (N, O, Ho, Wo)
     """
     x, w, b, stride, padding = _check(x, w, b, stride, padding)
-    windows = _windows(_pad(x, padding), w.shape[2:], stride)  # (N, C, Ho, Wo, kH, kW)
-    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, Ho, Wo, O)
-    out = out.transpose(0, 3, 1, 2)  # (N, O, Ho, Wo)
+    n_out = w.shape[0]
+    cols, (n, ho, wo) = _im2col(_pad(x, padding), w.shape[2:], stride)  # (N·Ho·Wo, kH·kW·C)
+    out = cols @ _weight_matrix(w).T  # (N·Ho·Wo, O)
+    out = out.reshape(n, ho, wo, n_out).transpose(0, 3, 1, 2)  # (N, O, Ho, Wo)
     if b is not None:
         out = out + b[:, None, None]
     return np.ascontiguousarray(out)
@@ -78,31 +79,47 @@ def conv2d_backward(grad_out, x, w, stride=1, padding=0):
     grad_b : ndarray of shape (O,)
     """
     x, w, _, (sh, sw), (ph, pw) = _check(x, w, None, stride, padding)
+    n_out, n_in, kh, kw = w.shape
     xp = _pad(x, (ph, pw))
-    kh, kw = w.shape[2:]
-    windows = _windows(xp, (kh, kw), (sh, sw))  # (N, C, Ho, Wo, kH, kW)
-    expected = (x.shape[0], w.shape[0], *windows.shape[2:4])
+    cols, (n, ho, wo) = _im2col(xp, (kh, kw), (sh, sw))  # (N·Ho·Wo, kH·kW·C)
     g = check_finite_array("grad_out", grad_out, ndim=4).astype(x.dtype, copy=False)
-    if g.shape != expected:
-        raise ValueError(f"grad_out must have the output's shape {expected}, got {g.shape}.")
+    if g.shape != (n, n_out, ho, wo):
+        raise ValueError(
+            f"grad_out must have the output's shape {(n, n_out, ho, wo)}, got {g.shape}."
+        )
+    g2 = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, n_out)  # (N·Ho·Wo, O)
 
-    grad_b = g.sum(axis=(0, 2, 3))
+    grad_b = g2.sum(axis=0)
     # Each weight met every window, so its gradient sums (window value) x (output gradient).
-    grad_w = np.tensordot(g, windows, axes=([0, 2, 3], [0, 2, 3]))  # (O, C, kH, kW)
-    # Each window sent w times its output gradient back to the pixels it covered (col2im).
-    cols = np.tensordot(w, g, axes=([0], [1]))  # (C, kH, kW, N, Ho, Wo)
-    grad_xp = np.zeros((xp.shape[1], xp.shape[0], *xp.shape[2:]), dtype=x.dtype)  # (C, N, Hp, Wp)
-    ho, wo = g.shape[2:]
+    # (cols.T @ g2, not g2.T @ cols: OpenBLAS's float32 GEMM is many times slower on the
+    # second shape.)
+    grad_w = (cols.T @ g2).T.reshape(n_out, kh, kw, n_in).transpose(0, 3, 1, 2)
+    # Each window sends w times its output gradient back to the pixels it covered (col2im).
+    grad_cols = (g2 @ _weight_matrix(w)).reshape(n, ho, wo, kh, kw, n_in)
+    grad_xp = np.zeros((n, *xp.shape[2:], n_in), dtype=x.dtype)  # (N, Hp, Wp, C)
     for i in range(kh):
         for j in range(kw):
-            grad_xp[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += cols[:, i, j]
-    grad_x = grad_xp.transpose(1, 0, 2, 3)[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]]
-    return np.ascontiguousarray(grad_x), grad_w, grad_b
+            grad_xp[:, i : i + sh * ho : sh, j : j + sw * wo : sw] += grad_cols[:, :, :, i, j]
+    grad_x = grad_xp[:, ph : ph + x.shape[2], pw : pw + x.shape[3]].transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(grad_x), np.ascontiguousarray(grad_w), grad_b
 
 
-def _windows(xp: np.ndarray, kernel, stride) -> np.ndarray:
-    # A read-only view: windows[n, c, i, j] is the kH x kW patch under output (i, j).
-    return sliding_window_view(xp, kernel, axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
+def _im2col(xp: np.ndarray, kernel, stride) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Every kH x kW window of ``xp`` (N, C, Hp, Wp) as one row: (N·Ho·Wo, kH·kW·C).
+
+    Channels come last in each row, so the copy reads the channels-last view in runs.
+    """
+    xh = xp.transpose(0, 2, 3, 1)  # (N, Hp, Wp, C), a view
+    windows = sliding_window_view(xh, kernel, axis=(1, 2))  # (N, Hp-kH+1, Wp-kW+1, C, kH, kW)
+    windows = windows[:, :: stride[0], :: stride[1]]  # (N, Ho, Wo, C, kH, kW), still a view
+    n, ho, wo = windows.shape[:3]
+    cols = np.ascontiguousarray(windows.transpose(0, 1, 2, 4, 5, 3))  # (N, Ho, Wo, kH, kW, C)
+    return cols.reshape(n * ho * wo, -1), (n, ho, wo)
+
+
+def _weight_matrix(w: np.ndarray) -> np.ndarray:
+    # (O, C, kH, kW) -> (O, kH·kW·C), matching the order of the im2col rows.
+    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
 def _pad(x: np.ndarray, padding) -> np.ndarray:

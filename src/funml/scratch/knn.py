@@ -25,7 +25,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from funml.scratch._validation import check_int, check_option
 
-# A chunk of squared distances holds at most this many bytes.
+# The arrays of one chunk of queries (ranking keys, winners' differences) hold at most
+# about this many bytes.
 CHUNK_BYTES = 128 * 2**20
 
 
@@ -90,11 +91,10 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
             from scipy.spatial import KDTree
 
             self._tree = KDTree(X)
-            self._train_sq_norms = None
         else:
-            # Rank by ||b||² - 2 a·b: ||a||² is the same for every b, so it is added only
-            # to the k winners. The training side is stored as [b, ||b||²] so that one
-            # matrix product [-2a, 1] @ [b, ||b||²]ᵀ gives the whole ranking key.
+            # Rank by ||b||² - 2 a·b: ||a||² is the same for every b, so ranking does not
+            # need it. The training side is stored as [b, ||b||²] so that one matrix product
+            # [-2a, 1] @ [b, ||b||²]ᵀ gives the whole ranking key, with no pass to add norms.
             sq_norms = np.einsum("ij,ij->i", X, X)
             self._train_aug = np.hstack([X, sq_norms[:, None]])  # (n_train, n_features + 1)
         return self
