@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import anchor, is_full, percent, timer
+from funml.experiments._common import anchor, percent, timer
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
 
@@ -61,7 +61,7 @@ def run_knn(settings, context) -> Result:
                 "%",
             )
         )
-    published = anchor(ds.name, "knn", is_full(ds, context.sizes))
+    published = anchor(ds, "knn")
     if published:
         refs.append(
             Reference("test accuracy, k=3 (anchor)", rows[3]["accuracy"], *published, unit="%")

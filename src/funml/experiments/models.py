@@ -101,8 +101,7 @@ def _param_ref(name: str, params: int) -> Reference:
 
 
 def _anchor_refs(name: str, ds, accuracy: float, key: str) -> list[Reference]:
-    full = len(ds.train) >= 60000 and len(ds.test) >= 10000
-    published = anchor(ds.name, key, full)
+    published = anchor(ds, key)
     if not published:
         return []
     return [Reference(f"{name}: test accuracy (anchor)", accuracy, *published, unit="%")]

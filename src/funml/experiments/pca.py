@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import anchor, features, is_full, one_per_class, timer
+from funml.experiments._common import anchor, features, one_per_class, timer
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
 
@@ -67,7 +67,6 @@ def run_pca(settings, context) -> Result:
         p = ours if k == k90 else PCA(n_components=k).fit(x)
         recon[k] = p.inverse_transform(p.transform(gallery))
 
-    full = is_full(ds, context.sizes)
     refs = [
         Reference(
             f"components for {name} of the variance",
@@ -77,7 +76,7 @@ def run_pca(settings, context) -> Result:
         )
         for name in needed
     ]
-    published = anchor(ds.name, "pca95", full)
+    published = anchor(ds, "pca95")
     if published:
         refs.append(Reference("components for 95% (anchor)", needed["95%"], *published))
     refs += [

@@ -198,7 +198,7 @@ def _settings_json(settings: RunSettings, names: list[str]) -> dict:
 def _metrics_json(run: Run) -> dict:
     out = {}
     for o in run.outcomes:
-        entry = {"status": o.status, "seconds": round(o.seconds, 3)}
+        entry = {"status": o.status, "seconds": round(o.seconds, 3), "sources": o.sources}
         if o.status == "ok":
             entry.update(
                 metrics=o.metrics,

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import anchor, features, is_full, percent, timer
+from funml.experiments._common import anchor, features, percent, timer
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
 
@@ -55,7 +55,7 @@ def run_softmax(settings, context) -> Result:
             "%",
         ),
     ]
-    published = anchor(ds.name, "softmax", is_full(ds, context.sizes))
+    published = anchor(ds, "softmax")
     if published:
         refs.append(Reference("test accuracy (anchor)", accuracy, *published, unit="%"))
     refs += [
