@@ -22,6 +22,8 @@ from torch import nn
 from funml.data.dataset import ImageDataset, Split
 from funml.data.loader import BatchLoader, Normalization, split_tensors
 from funml.errors import FunmlError
+from funml.nn.checkpoint import load_checkpoint
+from funml.nn.models import build_model
 
 
 @dataclass(frozen=True)
@@ -100,11 +102,8 @@ def evaluate_checkpoint(path: str | Path, dataset: ImageDataset) -> dict:
     Returns a dict with ``loss``, ``accuracy``, ``correct``, ``count`` and the checkpoint's
     ``model``, ``trained_on`` data set and ``epoch``.
     """
-    from funml.nn.checkpoint import load_checkpoint
-    from funml.nn.models import build_model
-
     ckpt = load_checkpoint(path)
-    model, norm = model_from_checkpoint(ckpt, dataset, build_model)
+    model, norm = model_from_checkpoint(ckpt, dataset)
     x, y = split_tensors(dataset.test, norm)
     result = evaluate(model, x, y).to_dict()
     return {
@@ -116,7 +115,7 @@ def evaluate_checkpoint(path: str | Path, dataset: ImageDataset) -> dict:
     }
 
 
-def model_from_checkpoint(ckpt: dict, dataset: ImageDataset, build_model) -> tuple:
+def model_from_checkpoint(ckpt: dict, dataset: ImageDataset) -> tuple[nn.Module, Normalization]:
     """The checkpoint's model with its weights, and the normalisation for ``dataset``."""
     data = ckpt["data"]
     shape, n_classes = tuple(data["image_shape"]), len(data["classes"])

@@ -4,10 +4,15 @@ Read :func:`train` top to bottom: load the data once into tensors, build the mod
 optimizer, then for each epoch visit the training set in a seeded order, evaluate on the
 *full* test split, record the epoch and write a checkpoint.
 
-Three choices keep it one loop when it runs across processes (see ``epoch_indices``):
-the order of an epoch depends only on ``(seed, epoch)``; losses and correct counts are
-carried as sums with their sample counts, which processes can add up; and whether this
-process writes files is the single flag ``writes``.
+Three choices keep it one loop when it runs across processes:
+
+- the order of an epoch is a function of ``(seed, epoch)`` only (``epoch_indices``), so each
+  process can take its shard of the same permutation (``BatchLoader(rank=, world_size=)``,
+  as ``DistributedSampler`` does), and a resumed run sees the batches it would have seen;
+- losses and correct counts are carried as sums with their sample counts (``totals``, and
+  ``evaluate_totals`` for the test split), which processes can add up with one all-reduce
+  before dividing;
+- whether this process writes checkpoints and metrics is the single flag ``writes``.
 """
 
 from __future__ import annotations
