@@ -4,9 +4,12 @@
 - :func:`summary`: a layer table with output shapes, parameters and FLOPs.
 - :class:`TrainSettings` and :func:`train`: the one training loop, with checkpoints.
 - :func:`evaluate`, :func:`predict`, :func:`evaluate_checkpoint`: full-split evaluation.
-- :mod:`funml.nn.figures`: curves, confusion matrix, misclassified digits, kernels.
+- :func:`normalization_ablation`: one model trained with and without normalisation.
+- :mod:`funml.nn.figures` (imports matplotlib): curves, confusion matrix, misclassified
+  images, first predictions, first-layer kernels, tables.
 """
 
+from funml.nn.ablation import normalization_ablation
 from funml.nn.checkpoint import load_checkpoint, save_checkpoint
 from funml.nn.evaluate import (
     Evaluation,
@@ -22,8 +25,10 @@ from funml.nn.train import (
     TrainingInterrupted,
     TrainResult,
     TrainSettings,
+    check,
     metrics,
     settings_from_checkpoint,
+    threads_for,
     train,
 )
 
@@ -35,6 +40,7 @@ __all__ = [
     "TrainSettings",
     "TrainingInterrupted",
     "build_model",
+    "check",
     "count_parameters",
     "evaluate",
     "evaluate_checkpoint",
@@ -42,10 +48,12 @@ __all__ = [
     "metrics",
     "model_from_checkpoint",
     "model_names",
+    "normalization_ablation",
     "predict",
     "predict_split",
     "save_checkpoint",
     "settings_from_checkpoint",
     "summary",
+    "threads_for",
     "train",
 ]

@@ -99,7 +99,7 @@ class TrainingInterrupted(FunmlError):
 
 
 def train(
-    settings: TrainSettings,
+    settings: TrainSettings | None = None,
     *,
     dataset: ImageDataset | None = None,
     out_dir: str | Path | None = None,
@@ -110,7 +110,8 @@ def train(
 
     Parameters
     ----------
-    settings : TrainSettings
+    settings : TrainSettings, optional
+        Required unless resuming; with ``resume`` and no settings, the checkpoint's are used.
     dataset : ImageDataset, optional
         Use this data instead of ``load_dataset(settings.dataset)``.
     out_dir : path, optional
@@ -130,6 +131,8 @@ def train(
     of [examples_seen, mean train loss of the last few batches]), ``train_time`` and
     ``epoch_time`` in seconds, and ``images_per_second`` of the training pass.
     """
+    if settings is None and resume is None:
+        raise FunmlError("Pass training settings, or a checkpoint to resume from.")
     start = load_checkpoint(resume) if resume is not None else None
     s = _resumed_settings(start, settings, resume) if start else settings
     s.validate()
