@@ -11,6 +11,7 @@ import dataclasses
 import os
 import platform
 import re
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -98,8 +99,16 @@ def run_experiments(
 def _run_all(names, settings, path, on_done) -> list[Outcome]:
     if settings.jobs == 1 or len(names) == 1:
         outcomes = []
-        for name in names:
-            outcomes.append(run_one(name, settings, path))
+        for i, name in enumerate(names):
+            try:
+                outcomes.append(run_one(name, settings, path))
+            except KeyboardInterrupt:
+                # Ctrl-C: keep what finished, mark the rest, and still write the report.
+                for rest in names[i:]:
+                    message = f"Interrupted (Ctrl-C); run it again with `funml run {rest}`."
+                    outcomes.append(_failed_outcome(rest, 0.0, message, None))
+                    on_done(outcomes[-1])
+                return outcomes
             on_done(outcomes[-1])
         return outcomes
     import concurrent.futures as cf
@@ -114,7 +123,10 @@ def _run_all(names, settings, path, on_done) -> list[Outcome]:
             try:
                 outcome = future.result()
             except Exception as e:  # the worker process itself died
-                outcome = _failed_outcome(name, 0.0, f"{name}'s worker process died ({e}).", e)
+                message = (
+                    f"{name}'s worker process died ({e}); run it alone with `funml run {name}`."
+                )
+                outcome = _failed_outcome(name, 0.0, message, e)
             done[name] = outcome
             on_done(outcome)
     return [done[name] for name in names]
@@ -138,6 +150,8 @@ def run_one(name: str, settings: RunSettings, path: Path) -> Outcome:
             save_figure(fig, path / rel)
             figures.append({"caption": caption, "path": rel.as_posix()})
     except FunmlError as e:
+        if _is_interrupt(e):
+            raise KeyboardInterrupt from e
         return _failed_outcome(name, time.perf_counter() - start, str(e), e, context.sources)
     except Exception as e:
         message = (
@@ -168,7 +182,8 @@ def run_one(name: str, settings: RunSettings, path: Path) -> Outcome:
 
 def _failed_outcome(name, seconds, message, error, sources=None) -> Outcome:
     exp = experiments()[name]
-    tb = "".join(traceback.format_exception(error)) if not isinstance(error, FunmlError) else None
+    plain = error is None or isinstance(error, FunmlError)  # a message the user can act on
+    tb = None if plain else "".join(traceback.format_exception(error))
     return Outcome(
         name=name,
         status="failed",
@@ -180,6 +195,12 @@ def _failed_outcome(name, seconds, message, error, sources=None) -> Outcome:
         traceback=tb,
         sources=sources or {},
     )
+
+
+def _is_interrupt(e: Exception) -> bool:
+    # funml.nn.train turns Ctrl-C into TrainingInterrupted; only look if torch is loaded.
+    train = sys.modules.get("funml.nn.train")
+    return train is not None and isinstance(e, train.TrainingInterrupted)
 
 
 def _slug(text: str) -> str:
