@@ -27,6 +27,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     _ensure_parent(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    # mkstemp creates the file private (0600); give it the permissions a plain open() would.
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     tmp = Path(tmp)
     try:
@@ -96,6 +98,12 @@ def new_run_dir(
         except FileExistsError:
             continue
     raise FunmlError(f"Could not create a new run folder under '{root}'; clean it up and retry.")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _mkdir(path: Path) -> None:
