@@ -120,13 +120,41 @@ def throughput(ds: ImageDataset, models: list[str], n: int, repeat: int) -> dict
     return rates
 
 
+def matmul_gflops(threads: int, n: int = 2048, repeat: int = 5) -> float:
+    """GFLOP/s of a large float32 matrix product: what this CPU sustains at best."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b  # warm up
+    best = min(_timed(lambda: a @ b) for _ in range(repeat))
+    torch.set_num_threads(before)
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def flops(models: list[str], rates: dict) -> None:
     print("\n== FLOPs (forward, convolutions and linear layers; training ≈ 3x forward)")
+    cores = torch.get_num_threads()
+    peak = {t: matmul_gflops(t) for t in sorted({1, cores})}
+    print(
+        "physical limit, a 2048x2048 float32 matmul: "
+        + ", ".join(f"{g:.1f} GFLOP/s on {t} thread(s)" for t, g in peak.items())
+    )
     for name in models:
         f = summary(build_model(name), (1, 28, 28), show=False).flops
         line = f"{name:<6} {f / 1e6:8.2f} MFLOP/image forward, {3 * f / 1e6:8.2f} training"
         if name in rates:
-            line += f"; at {rates[name]:,.0f} img/s: {3 * f * rates[name] / 1e9:.1f} GFLOP/s"
+            achieved = 3 * f * rates[name] / 1e9
+            limit = peak.get(threads_for(TrainSettings(name)), max(peak.values()))
+            line += (
+                f"; at {rates[name]:,.0f} img/s: {achieved:.1f} GFLOP/s, "
+                f"{achieved / limit:.0%} of the matmul limit"
+            )
         print(line)
 
 
@@ -195,8 +223,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parts = ("throughput", "flops", "accuracy", "mnist")
     parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
-    parser.add_argument("--models", nargs="+", choices=list(ACCURACY_RUNS), default=None,
-                        help="accuracy runs to do (default: all)")  # fmt: skip
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=list(ACCURACY_RUNS),
+        default=None,
+        help="accuracy runs to do (default: all)",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny subsets, one epoch: a smoke run")
     parser.add_argument("--repeat", type=int, default=3, help="throughput repeats (best is kept)")
     parser.add_argument("--n", type=int, default=12_800, help="images per throughput epoch")

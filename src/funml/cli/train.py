@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import click
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
-# Flags that define a run; a resumed run keeps the checkpoint's values.
-DEFINING = (
-    "model",
-    "dataset",
-    "batch_size",
-    "optimizer",
-    "lr",
-    "momentum",
-    "gamma",
-    "seed",
-    "normalize",
-    "n_train",
-)
 
 
 @click.command(context_settings=CONTEXT)
@@ -78,25 +66,7 @@ DEFINING = (
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-epoch lines.")
 @click.pass_context
-def train(
-    ctx,
-    model,
-    dataset,
-    epochs,
-    batch_size,
-    optimizer,
-    lr,
-    momentum,
-    gamma,
-    seed,
-    normalize,
-    n_train,
-    device,
-    threads,
-    out,
-    resume,
-    quiet,
-):
+def train(ctx, out, resume, **flags):
     """Train MODEL (mlp, mlp2, cnn, cnn-small, digits-cnn, logreg) on a data set.
 
     Writes metrics.json, model.pt (a checkpoint after every epoch) and figures, then prints
@@ -105,39 +75,29 @@ def train(
     from funml.errors import FunmlError
     from funml.files import new_run_dir
     from funml.nn.figures import save_training_figures
-    from funml.nn.train import TrainingInterrupted, TrainSettings, check, settings_from_checkpoint
+    from funml.nn.train import (
+        RESUMABLE,
+        TrainingInterrupted,
+        TrainSettings,
+        check,
+        settings_from_checkpoint,
+    )
     from funml.nn.train import train as run_training
 
-    flags = dict(
-        model=model,
-        dataset=dataset,
-        epochs=epochs,
-        batch_size=batch_size,
-        optimizer=optimizer,
-        lr=lr,
-        momentum=momentum,
-        gamma=gamma,
-        seed=seed,
-        normalize=normalize,
-        n_train=n_train,
-        device=device,
-        threads=threads,
-        quiet=quiet,
-    )
     given = {k for k in flags if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
     if resume is None:
-        if model is None:
+        if flags["model"] is None:
             raise FunmlError("Name a MODEL to train (e.g. funml train cnn), or pass --resume.")
         settings = TrainSettings(**flags)
     else:
         saved = settings_from_checkpoint(resume)
-        for k in sorted(given & set(DEFINING)):
+        for k in sorted(given - set(RESUMABLE)):  # the flags that define a run must agree
             if flags[k] != getattr(saved, k):
                 raise FunmlError(
                     f"--{k.replace('_', '-')} {flags[k]} differs from the checkpoint's "
                     f"{getattr(saved, k)}; a resumed run keeps its settings, so drop the flag."
                 )
-        settings = TrainSettings(**{**saved.__dict__, **{k: flags[k] for k in given}})
+        settings = dataclasses.replace(saved, **{k: flags[k] for k in given})
         if out is None and resume.name != "model.pt":
             raise FunmlError(f"Resume '{resume}' into a new folder with --out DIR.")
 

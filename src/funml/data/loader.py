@@ -37,8 +37,13 @@ class Normalization:
     @classmethod
     def fit(cls, split: Split, pixel_max: int) -> Normalization:
         """Mean and standard deviation of every pixel of ``split`` (the training split)."""
-        x = split.images.astype(np.float64) / pixel_max
-        return cls(pixel_max=int(pixel_max), mean=float(x.mean()), std=float(x.std()))
+        # From the histogram of the uint8 values: exact, and no float copy of the images.
+        counts = np.bincount(split.images.ravel(), minlength=256).astype(np.float64)
+        values = np.arange(len(counts)) / pixel_max
+        n = counts.sum()
+        mean = (counts @ values) / n
+        std = np.sqrt((counts @ (values - mean) ** 2) / n)
+        return cls(pixel_max=int(pixel_max), mean=float(mean), std=float(std))
 
     def to_dict(self) -> dict:
         return {"pixel_max": self.pixel_max, "mean": self.mean, "std": self.std}
@@ -48,8 +53,8 @@ def split_tensors(
     split: Split, norm: Normalization, device: str | torch.device = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Convert a split once into ``x`` float32 of shape (N, 1, H, W) and ``y`` int64 (N,)."""
-    x = torch.from_numpy(split.images).to(torch.float32)  # (N, H, W), a copy: never in place
-    x = ((x / norm.pixel_max - norm.mean) / norm.std).unsqueeze(1)  # (N, 1, H, W)
+    x = torch.from_numpy(split.images).to(torch.float32)  # (N, H, W), a copy of the images
+    x = x.div_(norm.pixel_max).sub_(norm.mean).div_(norm.std).unsqueeze(1)  # (N, 1, H, W)
     y = torch.from_numpy(split.labels).clone()  # (N,)
     return x.to(device), y.to(device)
 
