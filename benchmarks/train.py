@@ -1,7 +1,7 @@
 """funml's training loop: speed against the course's loop, FLOPs, and accuracy on full data.
 
     python benchmarks/train.py                      # everything (about an hour on 2 cores)
-    python benchmarks/train.py --only throughput    # or: flops, accuracy, mnist (repeatable)
+    python benchmarks/train.py --only throughput    # or flops, defaults, accuracy, mnist
     python benchmarks/train.py --only accuracy --models cnn logreg
     python benchmarks/train.py --quick              # a smoke run of every part, in seconds
 
@@ -84,10 +84,35 @@ def course_epoch(model_name: str, split: Split, threads: int | None) -> float:
     return rate
 
 
-def funml_epoch(model_name: str, ds: ImageDataset, n: int) -> float:
+def funml_epoch(model_name: str, ds: ImageDataset, n: int, **changes) -> float:
     """One epoch of funml's loop on the first n training images; images per second."""
     s = TrainSettings(model_name, ds.name, epochs=1, batch_size=64, lr=1e-3, n_train=n, quiet=True)
-    return train(s, dataset=ds).history[0]["images_per_second"]
+    return train(dataclasses.replace(s, **changes), dataset=ds).history[0]["images_per_second"]
+
+
+def choices(ds: ImageDataset, n: int, repeat: int) -> None:
+    """The measurements behind funml's defaults: memory format and thread count."""
+    print(f"\n== Defaults: one epoch of {n:,} images, batch 64, best of {repeat}")
+    cores = torch.get_num_threads()
+    variants = {
+        "cnn": {
+            "channels_last, all threads": dict(channels_last=True, threads=cores),
+            "contiguous, all threads": dict(channels_last=False, threads=cores),
+            "channels_last, 1 thread": dict(channels_last=True, threads=1),
+        },
+        "cnn-small": {
+            "channels_last, all threads": dict(channels_last=True, threads=cores),
+            "contiguous, all threads": dict(channels_last=False, threads=cores),
+            "channels_last, 1 thread": dict(channels_last=True, threads=1),
+        },
+        "mlp": {"1 thread": dict(threads=1), "all threads": dict(threads=cores)},
+    }
+    for name, options in variants.items():
+        runs: dict[str, list[float]] = {label: [] for label in options}
+        for _ in range(repeat):
+            for label, changes in options.items():
+                runs[label].append(funml_epoch(name, ds, n, **changes))
+        print(f"{name:<9} " + " | ".join(f"{k} {max(v):,.0f} img/s" for k, v in runs.items()))
 
 
 def throughput(ds: ImageDataset, models: list[str], n: int, repeat: int) -> dict:
@@ -221,7 +246,7 @@ def _brief(s: TrainSettings) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ("throughput", "flops", "accuracy", "mnist")
+    parts = ("throughput", "flops", "defaults", "accuracy", "mnist")
     parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
     parser.add_argument(
         "--models",
@@ -241,6 +266,8 @@ def main() -> None:
         rates = throughput(load_dataset("fashion-mnist", download=False), ["cnn", "mlp"], n, repeat)
     if "flops" in args.only:
         flops(["cnn", "mlp", "cnn-small", "mlp2", "logreg"], rates)
+    if "defaults" in args.only:
+        choices(load_dataset("fashion-mnist", download=False), n // 2, repeat)
     if "accuracy" in args.only:
         accuracy(args.models or list(ACCURACY_RUNS), args.quick)
     if "mnist" in args.only:

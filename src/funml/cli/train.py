@@ -50,7 +50,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
     "--threads",
     type=int,
     default=None,
-    help="CPU threads [default: all cores for 28x28 CNNs, 1 otherwise].",
+    help="CPU threads [default: all cores for cnn on 28x28 images, else 1].",
 )
 @click.option(
     "--out",

@@ -320,15 +320,16 @@ def _device(name: str) -> torch.device:
 
 def threads_for(s: TrainSettings, image_shape: tuple[int, int] = (28, 28)) -> int:
     """The torch thread count a run uses: ``s.threads``, or the measured default."""
-    # Measured here (benchmarks/train.py): only the 28x28 CNNs' convolutions are big enough to
-    # share between threads (about 1.8x faster on two idle cores); an MLP's batch-64 matmuls
-    # and the 8x8 Digits convolutions ran as fast or faster on one thread, and far faster
-    # when other processes kept the cores busy. The count changes float rounding, so it is
-    # fixed by the settings, never tuned at run time: the same settings, the same history.
+    # Measured here (benchmarks/train.py --only defaults): only cnn's convolutions on 28x28
+    # images (7.5 MFLOP per image) are big enough to share between threads, about 1.4-1.8x
+    # faster on two cores. cnn-small (1.0 MFLOP), digits-cnn and the MLPs' batch-64 matmuls
+    # ran as fast or faster on one thread, and 2-3x faster when other processes kept the cores
+    # busy. The count changes float rounding, so it is fixed by the settings, never tuned at
+    # run time: the same settings give the same history.
     if s.threads is not None:
         return s.threads
-    convolutional = s.model in ("cnn", "cnn-small", "digits-cnn")
-    return torch.get_num_threads() if convolutional and min(image_shape) >= 16 else 1
+    big_convolutions = s.model == "cnn" and min(image_shape) >= 28
+    return torch.get_num_threads() if big_convolutions else 1
 
 
 def _seed_everything(seed: int) -> None:
