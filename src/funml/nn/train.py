@@ -59,7 +59,7 @@ class TrainSettings:
     seed: int = 0  # seeds the weights' initialisation and every epoch's order
     device: str = "auto"  # "auto" (cuda when available, else cpu), "cpu", "cuda", "cuda:1"...
     normalize: bool = True  # standardise pixels by the training split's mean and std
-    threads: int | None = None  # torch CPU threads; None: 1 for MLPs, one per core for CNNs
+    threads: int | None = None  # torch CPU threads; None: see threads_for (measured)
     channels_last: bool | None = None  # None: on for convolutions on a CPU (measured faster)
     n_train: int | None = None  # train on the first n_train training images only; None: all
     eval_batch_size: int = 1000  # evaluation batch; does not change any result
@@ -77,7 +77,8 @@ class TrainSettings:
             raise FunmlError(f"n_train must be at least 1, got {self.n_train}.")
 
 
-# Settings that may differ when a run is resumed: they change speed or output, not results.
+# Settings a resumed run may change: speed and output, not the algorithm (threads and the
+# device can change float rounding, so keep them for a bit-identical continuation).
 RESUMABLE = ("epochs", "device", "threads", "quiet", "eval_batch_size")
 
 
@@ -127,7 +128,8 @@ def train(
     -------
     TrainResult. Each record of ``history`` has: ``epoch`` (1-based), ``lr``,
     ``train_loss``, ``train_accuracy`` (running, over the epoch), ``test_loss``,
-    ``test_accuracy`` (full test split), ``examples_seen`` (cumulative), ``curve`` (a list
+    ``test_accuracy``, ``test_correct`` and ``test_count`` (the full test split),
+    ``examples_seen`` (cumulative), ``curve`` (a list
     of [examples_seen, mean train loss of the last few batches]), ``train_time`` and
     ``epoch_time`` in seconds, and ``images_per_second`` of the training pass.
     """
