@@ -23,6 +23,7 @@ from funml.nn import (
     load_checkpoint,
     predict,
     settings_from_checkpoint,
+    threads_for,
     train,
 )
 
@@ -270,3 +271,12 @@ def test_threads_are_restored(digits):
     before = torch.get_num_threads()
     train(_settings(epochs=1, threads=1), dataset=digits)
     assert torch.get_num_threads() == before
+
+
+def test_thread_rule_is_fixed_by_the_settings():
+    cores = torch.get_num_threads()
+    assert threads_for(TrainSettings("cnn"), (28, 28)) == cores
+    assert threads_for(TrainSettings("cnn-small"), (28, 28)) == 1
+    assert threads_for(TrainSettings("mlp"), (28, 28)) == 1
+    assert threads_for(TrainSettings("digits-cnn"), (8, 8)) == 1
+    assert threads_for(TrainSettings("mlp", threads=3), (28, 28)) == 3
