@@ -85,7 +85,7 @@ def sizes(settings: RunSettings) -> Sizes:
         n_train=None,
         n_test=None,
         softmax_epochs=20,
-        mlp_scratch_epochs=15 if big else 25,
+        mlp_scratch_epochs=10 if big else 25,
         torch_n_train=None,
         torch_n_test=None,
         torch_epochs=10 if big else 5,
