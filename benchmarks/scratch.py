@@ -1,6 +1,6 @@
 """funml's from-scratch NumPy algorithms against their library twins: time, ratio, accuracy.
 
-    python benchmarks/scratch.py                   # full Fashion-MNIST (about 10 min on 2 cores)
+    python benchmarks/scratch.py                   # full Fashion-MNIST, 15 min on 2 busy cores
     python benchmarks/scratch.py --only knn pca    # or: softmax, conv2d, mlp
     python benchmarks/scratch.py --quick           # a smoke run on small subsets, in a minute
 

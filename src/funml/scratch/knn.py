@@ -54,8 +54,11 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    Float32 input is computed in float32; anything else (uint8 pixels included) in float64.
-    See the module docstring for the tie rule.
+    Float32 input is computed in float32, about twice as fast; anything else (uint8 pixels
+    included) in float64. Float32 rounding can swap neighbours whose distances differ by
+    about 1e-6 relative, so pass float64 when results must match scikit-learn's exactly
+    (``benchmarks/scratch.py`` counts the agreement of both). See the module docstring for
+    the tie rule.
     """
 
     def __init__(self, n_neighbors=5, weights="uniform", algorithm="brute"):
