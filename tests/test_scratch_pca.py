@@ -84,6 +84,9 @@ def test_components_for_variance_matches_float_n_components():
         assert cumulative[k - 1] > threshold
         assert k == 1 or cumulative[k - 2] <= threshold
     assert_allclose(cumulative_explained_variance(ratio)[-1], 1.0)
+    assert components_for_variance(ratio, 1.0) <= len(ratio)
+    with pytest.raises(ValueError, match=r"threshold must be a number in \(0.0, 1.0\]"):
+        components_for_variance(ratio, 95)
 
 
 def test_constant_data_has_zero_variance_without_warnings():

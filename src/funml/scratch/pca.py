@@ -15,6 +15,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from funml.scratch._validation import check_float
+
 
 class PCA(TransformerMixin, BaseEstimator):
     """Principal component analysis (PCA) through ``eigh`` of the covariance matrix.
@@ -151,12 +153,13 @@ def components_for_variance(explained_variance_ratio, threshold: float) -> int:
     ----------
     explained_variance_ratio : array-like of shape (n_components,)
         Ratios in descending order, e.g. ``PCA().fit(X).explained_variance_ratio_``.
-    threshold : float in (0, 1)
+    threshold : float in (0, 1]
 
     Returns
     -------
     int, at most ``len(explained_variance_ratio)``.
     """
+    threshold = check_float("threshold", threshold, high=1.0)
     cumulative = cumulative_explained_variance(explained_variance_ratio)
     k = int(np.searchsorted(cumulative, threshold, side="right")) + 1
     return min(k, len(cumulative))
