@@ -107,7 +107,8 @@ def conv2d_backward(grad_out, x, w, stride=1, padding=0):
 def _im2col(xp: np.ndarray, kernel, stride) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Every kH x kW window of ``xp`` (N, C, Hp, Wp) as one row: (N·Ho·Wo, kH·kW·C).
 
-    Channels come last in each row, so the copy reads the channels-last view in runs.
+    Channels come last in each row (the order of :func:`_weight_matrix`), so that the
+    col2im sum of the backward pass adds contiguous runs of channels.
     """
     xh = xp.transpose(0, 2, 3, 1)  # (N, Hp, Wp, C), a view
     windows = sliding_window_view(xh, kernel, axis=(1, 2))  # (N, Hp-kH+1, Wp-kW+1, C, kH, kW)
