@@ -43,7 +43,7 @@ MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 ACCURACY_RUNS = {
     "cnn": (TrainSettings("cnn", "fashion-mnist", epochs=10, lr=1e-3, gamma=0.7), 0.905),
     "logreg": (TrainSettings("logreg", "fashion-mnist", epochs=20, lr=1e-3, gamma=0.85), 0.84),
-    "mlp": (TrainSettings("mlp", "fashion-mnist", epochs=10, lr=5e-4), 0.88),
+    "mlp": (TrainSettings("mlp", "fashion-mnist", epochs=10, lr=1e-3, gamma=0.7), 0.88),
     "digits-cnn": (TrainSettings("digits-cnn", "digits", epochs=30, batch_size=16), 0.97),
 }
 

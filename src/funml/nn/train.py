@@ -198,32 +198,23 @@ def _train(s, start, ds, out_dir, on_epoch_end, device) -> TrainResult:
             totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, n
             window = torch.zeros(3, dtype=torch.float64, device=device)
             curve = []
-            bar = tqdm(
-                total=len(y_train),
-                desc=f"epoch {epoch + 1}/{s.epochs}",
-                unit="img",
-                unit_scale=True,
-                leave=False,
-                disable=not show_bar,
-                file=sys.stdout,
-            )
-            for step, (xb, yb) in enumerate(train_batches):
-                logits = model(xb)  # (B, n_classes)
-                loss = F.cross_entropy(logits, yb)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+            with _progress(len(y_train), f"epoch {epoch + 1}/{s.epochs}", show_bar) as bar:
+                for step, (xb, yb) in enumerate(train_batches):
+                    logits = model(xb)  # (B, n_classes)
+                    loss = F.cross_entropy(logits, yb)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
 
-                batch = batch_totals(logits, yb, loss)
-                totals += batch
-                window += batch
-                bar.update(len(yb))
-                if (step + 1) % log_every == 0 or step + 1 == n_batches:
-                    mean_loss = float(window[0] / window[2])
-                    curve.append([examples_seen + int(totals[2]), mean_loss])
-                    window.zero_()
-                    bar.set_postfix(loss=f"{mean_loss:.4f}")
-            bar.close()
+                    batch = batch_totals(logits, yb, loss)
+                    totals += batch
+                    window += batch
+                    bar.update(len(yb))
+                    if (step + 1) % log_every == 0 or step + 1 == n_batches:
+                        mean_loss = float(window[0] / window[2])
+                        curve.append([examples_seen + int(totals[2]), mean_loss])
+                        window.zero_()
+                        bar.set_postfix(loss=f"{mean_loss:.4f}")
             train_time = time.perf_counter() - t0
             if scheduler is not None:
                 scheduler.step()
@@ -397,6 +388,19 @@ def _checkpoint(s, ds, norm, model, optimizer, scheduler, history) -> dict:
             "normalization": norm.to_dict(),
         },
     }
+
+
+def _progress(total: int, desc: str, show: bool) -> tqdm:
+    # Closed by its with-block, also on Ctrl-C, so a message never lands on a half-drawn bar.
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="img",
+        unit_scale=True,
+        leave=False,
+        disable=not show,
+        file=sys.stdout,
+    )
 
 
 def _epoch_line(r: dict, epochs: int) -> str:
