@@ -195,3 +195,22 @@ def test_jobs_run_experiments_side_by_side(tmp_path):
     assert [o.name for o in run.outcomes] == ["tensors", "linear"]
     assert run.failed == []
     assert run.machine["torch_threads"] == max(1, (os.cpu_count() or 1) // 2)
+
+
+def test_a_bug_in_one_experiment_is_reported_with_its_traceback(tmp_path, monkeypatch):
+    from funml.experiments import registry
+
+    def boom(settings, context):
+        raise ZeroDivisionError("division by zero in a broken experiment")
+
+    broken = registry.Experiment("boom", "A broken experiment.", "Does it break?", boom)
+    monkeypatch.setitem(registry._REGISTRY, "boom", broken)
+    run = run_experiments(RunSettings(out=tmp_path / "run"), ["boom", "tensors"])
+    assert run.failed == ["boom"]
+    m = json.loads((run.path / "metrics.json").read_text())
+    assert m["tensors"]["status"] == "ok"
+    assert m["boom"]["error"].startswith("ZeroDivisionError: division by zero")
+    assert "bug in funml" in m["boom"]["error"]
+    assert "Traceback" in m["boom"]["traceback"] and "def boom" not in m["boom"]["error"]
+    report = run.report.read_text()
+    assert "<summary>Traceback</summary>" in report
