@@ -153,8 +153,7 @@ def _references(rows: list[dict]) -> str:
     body = "".join(
         "<tr>"
         f"<td>{_e(r['quantity'])}</td>"
-        f'<td class="num">{_e(_fmt(r["measured"], r["unit"]))}</td>'
-        f'<td class="num">{_e(_fmt(r["reference"], r["unit"]))}</td>'
+        f"{_cell(r['measured'], r['unit'])}{_cell(r['reference'], r['unit'])}"
         f"<td>{_e(r['source'])}</td>"
         "</tr>"
         for r in rows
@@ -164,6 +163,12 @@ def _references(rows: list[dict]) -> str:
         "<th>quantity</th><th>funml</th><th>reference</th><th>reference is</th>"
         f"</tr></thead><tbody>{body}</tbody></table></div>"
     )
+
+
+def _cell(value, unit: str) -> str:
+    # Numbers line up on the right; words and lists read from the left.
+    number = isinstance(value, numbers.Number) and not isinstance(value, bool)
+    return f"<td{' class=num' if number else ''}>{_e(_fmt(value, unit))}</td>"
 
 
 def _figure(run_path: Path, f: dict) -> str:
