@@ -156,7 +156,7 @@ def bench_pca(data: Data, quick: bool) -> tuple[list[Row], list[str]]:
     x = data.x_train
     ours, theirs = PCA().fit(x), SkPCA(svd_solver="covariance_eigh").fit(x)
     t_ours, t_theirs = best_pair(
-        lambda: PCA().fit(x), lambda: SkPCA(svd_solver="covariance_eigh").fit(x), repeat=5
+        lambda: PCA().fit(x), lambda: SkPCA(svd_solver="covariance_eigh").fit(x), repeat=7
     )
     need = lambda ratio: "/".join(  # noqa: E731
         str(components_for_variance(ratio, p)) for p in (0.9, 0.95, 0.99)
