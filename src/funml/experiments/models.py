@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from funml.experiments._common import anchor, percent, timer
+from funml.experiments._common import anchor, logistic_reference, percent, timer
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result, Table
 
@@ -236,12 +236,6 @@ def run_mlp2_vs_cnn_small(settings, context) -> Result:
     ),
 )
 def run_logreg(settings, context) -> Result:
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-
-    from funml.experiments._common import features
     from funml.nn.ablation import normalization_ablation
 
     ds, note = context.images28()
@@ -250,15 +244,11 @@ def run_logreg(settings, context) -> Result:
     m = s["metrics"]
     rows = normalization_ablation(s["result"].settings, dataset=ds)
     acc_plain = percent(next(r["test_accuracy"] for r in rows if not r["normalize"]))
-    x_train, x_test = features(ds.train, ds.pixel_max), features(ds.test, ds.pixel_max)
-    with timer() as t_sk, warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sk = LogisticRegression(max_iter=200).fit(x_train, ds.train.labels)
-    acc_sk = percent(sk.score(x_test, ds.test.labels))
+    acc_sk, seconds_sk = logistic_reference(ds)
     m.update(
         test_accuracy_sklearn=acc_sk,
         test_accuracy_unnormalised=acc_plain,
-        sklearn_seconds=t_sk.seconds,
+        sklearn_seconds=seconds_sk,
         ablation=rows,
     )
     figs = model_figures(s, ds)
@@ -266,7 +256,7 @@ def run_logreg(settings, context) -> Result:
         metrics=m,
         verdict=(
             f"The linear model reaches {m['test_accuracy']:.2f}% ({acc_sk:.2f}% for "
-            f"scikit-learn's converged logistic regression on the same pixels); without "
+            f"scikit-learn's logistic regression on the same pixels); without "
             f"normalisation it reaches {acc_plain:.2f}%."
         ),
         references=[
@@ -310,21 +300,11 @@ def _round(v):
     question="Can a tiny convolutional network learn 8x8 digits from only 500 examples?",
 )
 def run_digits_cnn(settings, context) -> Result:
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-
-    from funml.experiments._common import features
-
     ds = context.digits()
     epochs = context.sizes.digits_cnn_epochs
     s = model_section(context, "digits-cnn", ds, epochs, "")
     m = s["metrics"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sk = LogisticRegression(max_iter=500).fit(features(ds.train, ds.pixel_max), ds.train.labels)
-    acc_sk = percent(sk.score(features(ds.test, ds.pixel_max), ds.test.labels))
+    acc_sk, _ = logistic_reference(ds)
     m["test_accuracy_logistic_regression"] = acc_sk
     return Result(
         metrics=m,
