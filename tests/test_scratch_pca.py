@@ -128,3 +128,19 @@ def test_bad_input():
         pca.transform(X[:, :5])
     with pytest.raises(ValueError, match="has 3 components"):
         pca.inverse_transform(np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_reconstruct_from_first_k_equals_a_k_component_fit(k):
+    x = _data()
+    full = PCA().fit(x)
+    small = PCA(n_components=k).fit(x)
+    assert_allclose(full.reconstruct(x, k), small.inverse_transform(small.transform(x)), atol=1e-10)
+    assert_allclose(full.reconstruct(x), full.inverse_transform(full.transform(x)), atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [0, 2.5, 99])
+def test_reconstruct_refuses_a_bad_k(k):
+    pca = PCA(n_components=5).fit(_data())
+    with pytest.raises(ValueError, match="between 1 and 5"):
+        pca.reconstruct(_data(), k)

@@ -124,6 +124,33 @@ class PCA(TransformerMixin, BaseEstimator):
             )
         return Z @ self.components_ + self.mean_
 
+    def reconstruct(self, X, n_components=None):
+        """Rebuild ``X`` from its projection onto the first ``n_components`` axes.
+
+        The axes are sorted by variance, so one fit serves every smaller k: this equals
+        ``PCA(n_components=k).fit(same data)`` followed by transform and inverse_transform.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        n_components : int or None, default=None
+            How many leading components to keep; None keeps all ``n_components_``.
+
+        Returns
+        -------
+        X_hat : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        k = self.n_components_ if n_components is None else n_components
+        if not (isinstance(k, numbers.Integral) and 1 <= k <= self.n_components_):
+            raise ValueError(
+                f"n_components={k!r} must be an integer between 1 and {self.n_components_}, "
+                "the number of components this PCA kept."
+            )
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        c = self.components_[:k]  # (k, n_features)
+        return (X - self.mean_) @ c.T @ c + self.mean_
+
     def _n_components_to_keep(self, n: int, d: int, ratio: np.ndarray) -> int:
         limit = min(n, d)
         nc = self.n_components
