@@ -27,7 +27,13 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
     show_default=True,
     help="Total epochs (with --resume: train on up to this many).",
 )
-@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=64,
+    show_default=True,
+    help="Samples per optimizer step: the GLOBAL batch, split evenly over all processes.",
+)
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default="adam", show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate.")
 @click.option("--momentum", type=float, default=0.9, show_default=True, help="SGD momentum.")
@@ -65,60 +71,222 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
     help="Continue from this checkpoint (a run's model.pt), in its own folder.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-epoch lines.")
+@click.option(
+    "--nproc",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worker processes on this machine, started by torch's elastic launcher (torchrun).",
+)
+@click.option("--nnodes", type=int, default=1, show_default=True, help="Machines in the job.")
+@click.option(
+    "--node-rank", type=int, default=0, show_default=True, help="This machine's number, from 0."
+)
+@click.option(
+    "--master-addr",
+    default=None,
+    help="Address of node 0, which every node can reach [default: 127.0.0.1, one machine].",
+)
+@click.option(
+    "--master-port",
+    type=int,
+    default=None,
+    help="Port on node 0 where the processes meet [default: a free one; 29500 on several].",
+)
+@click.option(
+    "--max-restarts",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Restart the workers this many times after one fails; they resume from model.pt.",
+)
 @click.pass_context
 def train(ctx, out, resume, **flags):
     """Train MODEL (mlp, mlp2, cnn, cnn-small, digits-cnn, logreg) on a data set.
 
     Writes metrics.json, model.pt (a checkpoint after every epoch) and figures, then prints
     the final accuracy over the full test split. Ctrl-C keeps the last finished epoch.
+
+    With --nproc N (and --nnodes M ...) the same loop runs in N x M processes with
+    DistributedDataParallel, each on its shard of every epoch; the command prints the
+    torchrun line that does the same on each machine. Running this command under torchrun
+    also works: it then joins the job torchrun started.
     """
     from funml.errors import FunmlError
-    from funml.files import new_run_dir
+    from funml.nn import distributed
+
+    launch = distributed.LaunchSettings(**{k: flags.pop(k) for k in LAUNCH_OPTIONS})
+    given = {k for k in flags if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
+    if distributed.under_torchrun():
+        launching = [k for k in LAUNCH_OPTIONS if _given(ctx, k)]
+        if launching:
+            raise FunmlError(
+                f"--{launching[0].replace('_', '-')} starts workers, but this is a worker that "
+                "torchrun started; pass the counts to torchrun instead (--nproc-per-node ...)."
+            )
+        with distributed.process_group(flags["device"]) as world:
+            _train_here(world, flags, given, out, resume)
+    elif launch.needed:
+        _launch(ctx, launch, flags, given, out, resume)
+    else:
+        _train_here(distributed.World(), flags, given, out, resume)
+
+
+LAUNCH_OPTIONS = ("nproc", "nnodes", "node_rank", "master_addr", "master_port", "max_restarts")
+
+
+def _train_here(world, flags, given, out, resume) -> None:
+    """Train in this process: alone, or as one worker of several (``world``)."""
     from funml.nn.figures import save_training_figures
-    from funml.nn.train import (
-        RESUMABLE,
-        TrainingInterrupted,
-        TrainSettings,
-        check,
-        settings_from_checkpoint,
-    )
+    from funml.nn.train import TrainingInterrupted, check
     from funml.nn.train import train as run_training
 
-    given = {k for k in flags if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
-    if resume is None:
-        if flags["model"] is None:
-            raise FunmlError("Name a MODEL to train (e.g. funml train cnn), or pass --resume.")
-        settings = TrainSettings(**flags)
-    else:
-        saved = settings_from_checkpoint(resume)
-        for k in sorted(given - set(RESUMABLE)):  # the flags that define a run must agree
-            if flags[k] != getattr(saved, k):
-                raise FunmlError(
-                    f"--{k.replace('_', '-')} {flags[k]} differs from the checkpoint's "
-                    f"{getattr(saved, k)}; a resumed run keeps its settings, so drop the flag."
-                )
-        settings = dataclasses.replace(saved, **{k: flags[k] for k in given})
-        if out is None and resume.name != "model.pt":
-            raise FunmlError(f"Resume '{resume}' into a new folder with --out DIR.")
-
+    # Rank 0 reads the checkpoint and makes the run folder; the others get what it found,
+    # so that only one machine needs the files.
+    start = world.share(lambda: _checkpoint_to_start_from(world, out, resume))
+    settings = _settings(flags, given, start)
     ds = _dataset(settings.dataset)
-    check(settings, ds)  # bad settings fail here, before any folder is made
-    if resume is not None and out is None:
-        out_dir = resume.parent  # continue the run in its own folder
-    else:
-        out_dir = new_run_dir(out, f"train-{settings.model}-{settings.dataset.replace(':', '_')}")
+    check(settings, ds, processes=world.size)  # bad settings fail here, before any folder
+    out_dir = Path(world.share(lambda: str(_run_folder(settings, world, out, resume))))
     try:
-        result = run_training(settings, dataset=ds, out_dir=out_dir, resume=resume)
+        result = run_training(settings, dataset=ds, out_dir=out_dir, resume=start, world=world)
     except TrainingInterrupted:
-        if not any(out_dir.iterdir()):
+        if world.leader and not any(out_dir.iterdir()):
             out_dir.rmdir()  # interrupted before the first checkpoint: leave no empty run
         raise
+    if not world.leader:
+        return
     save_training_figures(result, ds, out_dir)
     click.echo(
         f"{settings.model} on {settings.dataset}: test accuracy {result.test.accuracy:.2%} "
         f"({result.test.correct:,}/{result.test.count:,}) after {len(result.history)} epochs"
     )
     click.echo(f"Wrote metrics.json, model.pt and figures to {out_dir}", err=True)
+
+
+def _checkpoint_to_start_from(world, out: Path | None, resume: Path | None) -> dict | None:
+    """The checkpoint to resume, read: after a restart the run's own, else --resume's."""
+    from funml.nn.checkpoint import load_checkpoint
+    from funml.nn.train import CHECKPOINT_NAME
+
+    folder = out if out is not None else resume.parent if resume is not None else None
+    if world.restart > 0 and folder is not None and (folder / CHECKPOINT_NAME).is_file():
+        ckpt = load_checkpoint(folder / CHECKPOINT_NAME)
+        click.echo(
+            f"Restart {world.restart} of {world.max_restarts}: resuming from "
+            f"{folder / CHECKPOINT_NAME} (epoch {ckpt['epoch']})",
+            err=True,
+        )
+        return ckpt
+    return load_checkpoint(resume) if resume is not None else None
+
+
+def _settings(flags: dict, given: set, start: dict | None):
+    """The run's settings: the flags, or the checkpoint's with the flags it allows to change."""
+    from funml.errors import FunmlError
+    from funml.nn.train import RESUMABLE, TrainSettings, settings_from_checkpoint
+
+    if start is None:
+        if flags["model"] is None:
+            raise FunmlError("Name a MODEL to train (e.g. funml train cnn), or pass --resume.")
+        return TrainSettings(**flags)
+    saved = settings_from_checkpoint(start)
+    for k in sorted(given - set(RESUMABLE)):  # the flags that define a run must agree
+        if flags[k] != getattr(saved, k):
+            raise FunmlError(
+                f"--{k.replace('_', '-')} {flags[k]} differs from the checkpoint's "
+                f"{getattr(saved, k)}; a resumed run keeps its settings, so drop the flag."
+            )
+    return dataclasses.replace(saved, **{k: flags[k] for k in given})
+
+
+def _run_folder(settings, world, out: Path | None, resume: Path | None) -> Path:
+    """Where the run writes: a new (or empty) --out, the resumed run's folder, or runs/..."""
+    from funml.errors import FunmlError
+    from funml.files import new_run_dir
+
+    if world.restart > 0 and out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        return out  # the first attempt's folder, with its checkpoint
+    if resume is not None and out is None:
+        if resume.name != "model.pt":
+            raise FunmlError(f"Resume '{resume}' into a new folder with --out DIR.")
+        return resume.parent  # continue the run in its own folder
+    if out is None and world.max_restarts > 0:
+        raise FunmlError(
+            "Pass --out DIR when torchrun may restart the workers (--max-restarts), so that "
+            "restarted workers find the run's checkpoint in it."
+        )
+    return new_run_dir(out, f"train-{settings.model}-{settings.dataset.replace(':', '_')}")
+
+
+def _launch(ctx, launch, flags, given, out, resume) -> None:
+    """Start the workers of this machine with torch's elastic launcher, and wait for them."""
+    import torch
+
+    from funml.errors import FunmlError
+    from funml.nn import distributed
+    from funml.nn.checkpoint import load_checkpoint
+    from funml.nn.train import CHECKPOINT_NAME, check
+
+    launch.validate(gpus=flags["device"] != "cpu" and torch.cuda.is_available())
+    settings = _settings(flags, given, load_checkpoint(resume) if resume is not None else None)
+    check(settings, _dataset(settings.dataset), processes=launch.world_size)
+    launch = launch.resolved()  # the port, checked free
+    # Node 0 makes the run folder now and names it to the workers, so that restarted workers
+    # find it; a run resumed in its own folder keeps it.
+    folder = (
+        _run_folder(settings, distributed.World(), out, resume) if launch.node_rank == 0 else None
+    )
+    made = None if resume is not None and out is None else folder
+    command = ["-m", "funml", "train", *_worker_args(ctx, made)]
+    click.echo(
+        f"Starting {launch.nproc} worker processes with torch's elastic launcher "
+        f"({launch.world_size} in all); the same on each machine by hand:\n"
+        f"  {distributed.torchrun_command(launch, command)}",
+        err=True,
+    )
+    if launch.nnodes > 1:
+        click.echo("  (with --node-rank=R on machine R)", err=True)
+    try:
+        distributed.launch(launch, command)
+    except distributed.WorkersFailed as e:
+        if launch.node_rank != 0:
+            raise FunmlError(f"{e}; node 0 holds the checkpoints.") from None
+        distributed.remove_partial_files(folder)  # from a process killed while writing
+        checkpoint = folder / CHECKPOINT_NAME
+        if not checkpoint.is_file():
+            if made is not None and not any(made.iterdir()):
+                made.rmdir()
+            raise FunmlError(f"{e}, before any epoch finished; start again.") from None
+        epoch = load_checkpoint(checkpoint)["epoch"]
+        raise FunmlError(
+            f"{e}; the checkpoint of epoch {epoch} is in '{checkpoint}', so resume with: "
+            f"funml train --resume {checkpoint} --nproc {launch.nproc}"
+        ) from None
+
+
+def _worker_args(ctx, out: Path | None) -> list[str]:
+    """The command line of this run for the workers: the given flags, without launching."""
+    args = [ctx.params["model"]] if ctx.params["model"] is not None else []
+    for p in ctx.command.params:
+        value = ctx.params[p.name]
+        if p.name == "out" and out is not None:
+            value = out
+        elif p.name in (*LAUNCH_OPTIONS, "model") or not _given(ctx, p.name):
+            continue
+        name = max(p.opts, key=len)
+        if p.is_flag and p.secondary_opts:
+            args.append(name if value else max(p.secondary_opts, key=len))
+        elif p.is_flag:
+            args += [name] if value else []
+        else:
+            args += [name, str(value)]
+    return args
+
+
+def _given(ctx, name: str) -> bool:
+    return ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
 
 
 @click.command(context_settings=CONTEXT)

@@ -13,11 +13,17 @@ Three choices keep it one loop when it runs across processes:
   ``evaluate_totals`` for the test split), which processes can add up with one all-reduce
   before dividing;
 - whether this process writes checkpoints and metrics is the single flag ``writes``.
+
+Across processes (:mod:`funml.nn.distributed`) the loop is this one with a
+:class:`~funml.nn.distributed.World`: each process takes its shard of every epoch with a
+``1/world.size`` share of the global batch, ``DistributedDataParallel`` averages the
+gradients, the sums above are all-reduced, and only rank 0 writes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import sys
 import time
@@ -36,6 +42,7 @@ from funml.data.loader import BatchLoader, Normalization, split_tensors
 from funml.errors import FunmlError
 from funml.files import write_json
 from funml.nn.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from funml.nn.distributed import World, check_batch_size, describe
 from funml.nn.evaluate import Evaluation, batch_totals, evaluate_totals
 from funml.nn.models import build_model, count_parameters
 
@@ -50,7 +57,7 @@ class TrainSettings:
     model: str = "cnn"  # a name in funml.nn.MODELS
     dataset: str = "fashion-mnist"  # a name for funml.data.load_dataset
     epochs: int = 10  # total epochs; a resumed run may raise it to train on
-    batch_size: int = 64  # samples per optimizer step
+    batch_size: int = 64  # samples per optimizer step, over all processes together
     optimizer: str = "adam"  # "adam" or "sgd"
     lr: float = 1e-3  # learning rate of the first epoch
     momentum: float = 0.9  # sgd only
@@ -104,8 +111,9 @@ def train(
     *,
     dataset: ImageDataset | None = None,
     out_dir: str | Path | None = None,
-    resume: str | Path | None = None,
+    resume: str | Path | dict | None = None,
     on_epoch_end: Callable[[dict], None] | None = None,
+    world: World | None = None,
 ) -> TrainResult:
     """Train ``settings.model`` on ``settings.dataset`` and evaluate it after every epoch.
 
@@ -117,12 +125,17 @@ def train(
         Use this data instead of ``load_dataset(settings.dataset)``.
     out_dir : path, optional
         Write ``model.pt`` (a checkpoint, after every epoch) and ``metrics.json`` here.
-        None writes nothing.
-    resume : path, optional
-        A checkpoint to continue from. Its settings are used, except those in
-        :data:`RESUMABLE`, which ``settings`` may change (e.g. more epochs).
+        None writes nothing. Across processes only rank 0 writes.
+    resume : path or dict, optional
+        A checkpoint (or one already read by :func:`load_checkpoint`) to continue from. Its
+        settings are used, except those in :data:`RESUMABLE`, which ``settings`` may change
+        (e.g. more epochs).
     on_epoch_end : callable, optional
         Called with each epoch's record after its checkpoint is written.
+    world : World, optional
+        This process's place in a job of several (:func:`funml.nn.distributed.process_group`);
+        None trains alone. Every process gets the same arguments; the history, the test
+        evaluation and the result are those of the whole job.
 
     Returns
     -------
@@ -135,20 +148,22 @@ def train(
     """
     if settings is None and resume is None:
         raise FunmlError("Pass training settings, or a checkpoint to resume from.")
-    start = load_checkpoint(resume) if resume is not None else None
-    s = _resumed_settings(start, settings, resume) if start else settings
+    world = world if world is not None else World()
+    start = load_checkpoint(resume) if isinstance(resume, str | Path) else resume
+    s = _resumed_settings(start, settings, _label(resume)) if start else settings
     s.validate()
-    device = _device(s.device)
+    check_batch_size(s.batch_size, world.size)
+    device = world.device if world.device is not None else _device(s.device)
     ds = dataset if dataset is not None else _load(s.dataset)
     threads_before = torch.get_num_threads()
-    torch.set_num_threads(threads_for(s, ds.image_shape))
+    torch.set_num_threads(threads_for(s, ds.image_shape, local_processes=world.local_size))
     try:
-        return _train(s, start, ds, out_dir, on_epoch_end, device)
+        return _train(s, start, ds, out_dir, on_epoch_end, device, world)
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _train(s, start, ds, out_dir, on_epoch_end, device) -> TrainResult:
+def _train(s, start, ds, out_dir, on_epoch_end, device, world) -> TrainResult:
     _seed_everything(s.seed)
 
     # Data: converted once into tensors on the device; a batch is one index into them.
@@ -161,8 +176,18 @@ def _train(s, start, ds, out_dir, on_epoch_end, device) -> TrainResult:
         norm = Normalization(ds.pixel_max)
     x_train, y_train = split_tensors(train_split, norm, device)  # (N, 1, H, W), (N,)
     x_test, y_test = split_tensors(ds.test, norm, device)
-    train_batches = BatchLoader(x_train, y_train, s.batch_size, shuffle=True, seed=s.seed)
-    test_batches = BatchLoader(x_test, y_test, s.eval_batch_size, shuffle=False, pad=False)
+    # This process's shard of every epoch and its share of the global batch. The training
+    # shards are padded to equal length (as DistributedSampler does), so that every step
+    # has the same number of samples on every process; the test shards are not, so that
+    # every test sample counts exactly once.
+    shard = {"rank": world.rank, "world_size": world.size}
+    train_batches = BatchLoader(
+        x_train, y_train, s.batch_size // world.size, shuffle=True, seed=s.seed, **shard
+    )
+    test_batches = BatchLoader(x_test, y_test, s.eval_batch_size, shuffle=False, pad=False, **shard)
+
+    def test_totals() -> torch.Tensor:  # over the full test split: every shard, added up
+        return world.all_reduce_sum(evaluate_totals(model, test_batches))
 
     # Model and optimizer. channels_last measured 1.2-2x faster training for cnn on this CPU.
     model = build_model(s.model, ds.image_shape, ds.n_classes, dataset=ds.name).to(device)
@@ -179,13 +204,17 @@ def _train(s, start, ds, out_dir, on_epoch_end, device) -> TrainResult:
             scheduler.load_state_dict(start["scheduler"])
         history = list(start["history"])
         set_rng_state(start["rng"])
+    net = world.wrap(model)  # averages the gradients over processes; `model` stays plain
 
     out_dir = Path(out_dir) if out_dir is not None else None
-    writes = out_dir is not None  # the one place that decides whether this process writes
-    checkpoint_path = out_dir / CHECKPOINT_NAME if writes else None
-    show_bar = not s.quiet and sys.stdout.isatty()
+    # The one place that decides whether this process writes.
+    writes = out_dir is not None and world.leader
+    checkpoint_path = out_dir / CHECKPOINT_NAME if out_dir is not None else None
+    speaks = not s.quiet and world.leader
+    show_bar = speaks and sys.stdout.isatty()
     examples_seen = history[-1]["examples_seen"] if history else 0
     n_batches = len(train_batches)
+    epoch_size = -(-len(y_train) // world.size) * world.size  # with the shards' padding
     log_every = max(1, n_batches // 20)  # points of the training curve per epoch
 
     epoch = saved = len(history)  # the epoch under way, and the last one checkpointed
@@ -197,10 +226,11 @@ def _train(s, start, ds, out_dir, on_epoch_end, device) -> TrainResult:
             model.train()
             totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, n
             window = torch.zeros(3, dtype=torch.float64, device=device)
+            seen = 0  # samples of this epoch so far, all processes
             curve = []
-            with _progress(len(y_train), f"epoch {epoch + 1}/{s.epochs}", show_bar) as bar:
+            with _progress(epoch_size, f"epoch {epoch + 1}/{s.epochs}", show_bar) as bar:
                 for step, (xb, yb) in enumerate(train_batches):
-                    logits = model(xb)  # (B, n_classes)
+                    logits = net(xb)  # (B, n_classes)
                     loss = F.cross_entropy(logits, yb)
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
@@ -209,18 +239,20 @@ def _train(s, start, ds, out_dir, on_epoch_end, device) -> TrainResult:
                     batch = batch_totals(logits, yb, loss)
                     totals += batch
                     window += batch
-                    bar.update(len(yb))
+                    bar.update(len(yb) * world.size)
                     if (step + 1) % log_every == 0 or step + 1 == n_batches:
+                        window = world.all_reduce_sum(window)
+                        seen += int(window[2])
                         mean_loss = float(window[0] / window[2])
-                        curve.append([examples_seen + int(totals[2]), mean_loss])
+                        curve.append([examples_seen + seen, mean_loss])
                         window.zero_()
                         bar.set_postfix(loss=f"{mean_loss:.4f}")
             train_time = time.perf_counter() - t0
             if scheduler is not None:
                 scheduler.step()
 
-            train_eval = Evaluation.from_totals(totals.cpu())
-            test_eval = Evaluation.from_totals(evaluate_totals(model, test_batches))
+            train_eval = Evaluation.from_totals(world.all_reduce_sum(totals).cpu())
+            test_eval = Evaluation.from_totals(test_totals())
             examples_seen += train_eval.count
             record = {
                 "epoch": epoch + 1,
@@ -243,15 +275,22 @@ def _train(s, start, ds, out_dir, on_epoch_end, device) -> TrainResult:
                     checkpoint_path, _checkpoint(s, ds, norm, model, optimizer, scheduler, history)
                 )
                 saved = epoch + 1
-            if not s.quiet:
+            if speaks:
                 print(_epoch_line(record, s.epochs), flush=True)
             if on_epoch_end is not None:
                 on_epoch_end(record)
-    except KeyboardInterrupt:
-        raise TrainingInterrupted(_interrupted_message(epoch, saved, checkpoint_path)) from None
+    except KeyboardInterrupt:  # also SIGTERM in a worker: the launcher stopping it
+        message = _interrupted_message(epoch, saved, checkpoint_path, leader=world.leader)
+        raise TrainingInterrupted(message) from None
+    except RuntimeError as e:
+        if not world.joined:
+            raise
+        # Most likely a collective failed because another process died or cannot be reached.
+        message = _interrupted_message(epoch, saved, checkpoint_path, describe(e), world.leader)
+        raise TrainingInterrupted(message) from e
 
-    final = _final_evaluation(history, model, test_batches)
-    info = _run_info(s, ds, model, device, len(y_train))
+    final = _final_evaluation(history, test_totals)
+    info = _run_info(s, ds, model, device, len(y_train), world)
     result = TrainResult(model, s, history, norm, final, out_dir, info)
     if writes:
         write_json(out_dir / METRICS_NAME, metrics(result))
@@ -271,16 +310,18 @@ def metrics(result: TrainResult) -> dict:
     }
 
 
-def check(settings: TrainSettings, dataset: ImageDataset) -> None:
+def check(settings: TrainSettings, dataset: ImageDataset, processes: int = 1) -> None:
     """Raise FunmlError now if ``settings`` cannot train on ``dataset`` (before any output)."""
     settings.validate()
+    check_batch_size(settings.batch_size, processes)
     _device(settings.device)
     build_model(settings.model, dataset.image_shape, dataset.n_classes, dataset=dataset.name)
 
 
-def settings_from_checkpoint(path: str | Path) -> TrainSettings:
-    """The settings a checkpoint was trained with, to resume it with some changed."""
-    return _resumed_settings(load_checkpoint(path), None, path)
+def settings_from_checkpoint(checkpoint: str | Path | dict) -> TrainSettings:
+    """The settings a checkpoint (a path, or one read) was trained with, to resume it."""
+    start = load_checkpoint(checkpoint) if isinstance(checkpoint, str | Path) else checkpoint
+    return _resumed_settings(start, None, _label(checkpoint))
 
 
 # --- helpers, in the order train() uses them ---------------------------------------------
@@ -291,12 +332,16 @@ def _resumed_settings(start: dict, settings: TrainSettings | None, path) -> Trai
         saved = TrainSettings(**start["settings"])
     except TypeError as e:
         raise FunmlError(
-            f"Checkpoint '{path}' was written with settings this funml does not know ({e}); "
+            f"Checkpoint {path} was written with settings this funml does not know ({e}); "
             "resume it with the funml version that wrote it."
         ) from e
     if settings is None:
         return saved
     return dataclasses.replace(saved, **{k: getattr(settings, k) for k in RESUMABLE})
+
+
+def _label(resume) -> str:
+    return f"'{resume}'" if isinstance(resume, str | Path) else "the checkpoint"
 
 
 def _device(name: str) -> torch.device:
@@ -311,8 +356,13 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def threads_for(s: TrainSettings, image_shape: tuple[int, int] = (28, 28)) -> int:
-    """The torch thread count a run uses: ``s.threads``, or the measured default."""
+def threads_for(
+    s: TrainSettings, image_shape: tuple[int, int] = (28, 28), *, local_processes: int = 1
+) -> int:
+    """The torch thread count a run uses: ``s.threads``, or the measured default.
+
+    ``local_processes`` training together on this machine share its cores.
+    """
     # Measured here (benchmarks/train.py --only defaults): only cnn's convolutions on 28x28
     # images (7.5 MFLOP per image) are big enough to share between threads, about 1.4-1.8x
     # faster on two cores. cnn-small (1.0 MFLOP), digits-cnn and the MLPs' batch-64 matmuls
@@ -322,7 +372,11 @@ def threads_for(s: TrainSettings, image_shape: tuple[int, int] = (28, 28)) -> in
     if s.threads is not None:
         return s.threads
     big_convolutions = s.model == "cnn" and min(image_shape) >= 28
-    return torch.get_num_threads() if big_convolutions else 1
+    if not big_convolutions:
+        return 1
+    if local_processes > 1:  # torchrun sets OMP_NUM_THREADS=1 in workers: count the cores
+        return max(1, len(os.sched_getaffinity(0)) // local_processes)
+    return torch.get_num_threads()
 
 
 def _seed_everything(seed: int) -> None:
@@ -412,9 +466,19 @@ def _epoch_line(r: dict, epochs: int) -> str:
     )
 
 
-def _interrupted_message(epoch: int, saved: int, checkpoint_path: Path | None) -> str:
+def _interrupted_message(
+    epoch: int,
+    saved: int,
+    checkpoint_path: Path | None,
+    reason: str | None = None,
+    leader: bool = True,
+) -> str:
     when = f"after epoch {saved}" if saved > epoch else f"during epoch {epoch + 1}"
     during = f"Training was interrupted {when}"
+    if reason is not None:
+        during = f"Training stopped {when} ({reason})"
+    if not leader:
+        return f"{during}; rank 0 holds the checkpoints."
     if checkpoint_path is None:
         return f"{during}; nothing was saved because no output folder was given."
     if saved == 0:
@@ -425,14 +489,14 @@ def _interrupted_message(epoch: int, saved: int, checkpoint_path: Path | None) -
     )
 
 
-def _final_evaluation(history, model, test_batches) -> Evaluation:
+def _final_evaluation(history, test_totals) -> Evaluation:
     if history:  # the last epoch's evaluation is of the final weights
         r = history[-1]
         return Evaluation(r["test_loss"], r["test_accuracy"], r["test_correct"], r["test_count"])
-    return Evaluation.from_totals(evaluate_totals(model, test_batches))
+    return Evaluation.from_totals(test_totals())
 
 
-def _run_info(s, ds, model, device, n_train) -> dict:
+def _run_info(s, ds, model, device, n_train, world) -> dict:
     return {
         "model": {"name": s.model, "parameters": count_parameters(model)},
         "dataset": {
@@ -447,5 +511,7 @@ def _run_info(s, ds, model, device, n_train) -> dict:
             "device": str(device),
             "threads": torch.get_num_threads(),
             "channels_last": _use_channels_last(s, model, device),
+            "processes": world.size,
+            "backend": world.backend,
         },
     }
