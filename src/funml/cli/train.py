@@ -126,7 +126,9 @@ def train(ctx, out, resume, **flags):
             )
         with distributed.process_group(flags["device"]) as world:
             _train_here(world, flags, given, out, resume)
-    elif launch.needed:
+        return
+    launch.validate(gpus=flags["device"] != "cpu" and _cuda())
+    if launch.needed:
         _launch(ctx, launch, flags, given, out, resume)
     else:
         _train_here(distributed.World(), flags, given, out, resume)
@@ -222,14 +224,11 @@ def _run_folder(settings, world, out: Path | None, resume: Path | None) -> Path:
 
 def _launch(ctx, launch, flags, given, out, resume) -> None:
     """Start the workers of this machine with torch's elastic launcher, and wait for them."""
-    import torch
-
     from funml.errors import FunmlError
     from funml.nn import distributed
     from funml.nn.checkpoint import load_checkpoint
     from funml.nn.train import CHECKPOINT_NAME, check
 
-    launch.validate(gpus=flags["device"] != "cpu" and torch.cuda.is_available())
     settings = _settings(flags, given, load_checkpoint(resume) if resume is not None else None)
     check(settings, _dataset(settings.dataset), processes=launch.world_size)
     launch = launch.resolved()  # the port, checked free
@@ -283,6 +282,12 @@ def _worker_args(ctx, out: Path | None) -> list[str]:
         else:
             args += [name, str(value)]
     return args
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _given(ctx, name: str) -> bool:
