@@ -130,6 +130,34 @@ def test_a_two_process_checkpoint_resumes_in_one_process(two_processes, digits, 
     assert load_checkpoint(tmp_path / "model.pt")["epoch"] == 3
 
 
+@needs_two_cores
+def test_two_nodes_on_loopback_reach_the_same_weights(two_processes, tmp_path):
+    """--nnodes 2: two launchers, one process each, meeting at node 0's port."""
+    out, _ = two_processes
+    node = [*shlex.split(ARGS), "--nnodes", "2", "--master-addr", "127.0.0.1"]
+    node += ["--master-port", str(_free_port())]
+    cmd = [sys.executable, "-m", "funml", "train", *node]
+    (tmp_path / "node1").mkdir()
+    second = subprocess.Popen(
+        [*cmd, "--node-rank", "1"], cwd=tmp_path / "node1", stderr=subprocess.PIPE, text=True
+    )
+    try:
+        first = subprocess.run(
+            [*cmd, "--node-rank", "0", "--out", str(tmp_path / "run")],
+            capture_output=True,
+            text=True,
+            timeout=LAUNCH_TIMEOUT,
+        )
+        _, second_err = second.communicate(timeout=LAUNCH_TIMEOUT)
+    finally:
+        second.kill()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second_err
+    assert "--nnodes=2 --node-rank=1 --nproc-per-node=1" in second_err
+    assert not any((tmp_path / "node1").iterdir())  # only rank 0, on node 0, writes
+    a, b = load_checkpoint(out / "model.pt"), load_checkpoint(tmp_path / "run" / "model.pt")
+    _assert_close_weights(a["model"], b["model"], atol=1e-7)
+
+
 def _children(pid: int) -> list[int]:
     return [
         int(c)

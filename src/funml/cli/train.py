@@ -240,7 +240,8 @@ def _launch(ctx, launch, flags, given, out, resume) -> None:
     made = None if resume is not None and out is None else folder
     command = ["-m", "funml", "train", *_worker_args(ctx, made)]
     click.echo(
-        f"Starting {launch.nproc} worker processes with torch's elastic launcher "
+        f"Starting {launch.nproc} worker process{'es' if launch.nproc > 1 else ''} with "
+        "torch's elastic launcher "
         f"({launch.world_size} in all); the same on each machine by hand:\n"
         f"  {distributed.torchrun_command(launch, command)}",
         err=True,

@@ -246,7 +246,7 @@ class LaunchSettings:
 
     def validate(self, *, gpus: bool = False) -> None:
         """Raise FunmlError for a count, rank, address or port that cannot work."""
-        limit, what = (torch.cuda.device_count(), "GPUs") if gpus else (_cores(), "CPU cores")
+        limit, what = (torch.cuda.device_count(), "GPUs") if gpus else (cores(), "CPU cores")
         if self.nproc < 1:
             raise FunmlError(f"--nproc must be at least 1, got {self.nproc}.")
         if self.nproc > limit:
@@ -339,7 +339,8 @@ def launch(settings: LaunchSettings, command: list[str]) -> None:
         raise WorkersFailed(f"The launcher was stopped by {e.sigval.name}") from None
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 

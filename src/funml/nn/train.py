@@ -23,7 +23,6 @@ gradients, the sums above are all-reduced, and only rank 0 writes.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import sys
 import time
@@ -42,7 +41,7 @@ from funml.data.loader import BatchLoader, Normalization, split_tensors
 from funml.errors import FunmlError
 from funml.files import write_json
 from funml.nn.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from funml.nn.distributed import World, check_batch_size, describe
+from funml.nn.distributed import World, check_batch_size, cores, describe
 from funml.nn.evaluate import Evaluation, batch_totals, evaluate_totals
 from funml.nn.models import build_model, count_parameters
 
@@ -375,7 +374,7 @@ def threads_for(
     if not big_convolutions:
         return 1
     if local_processes > 1:  # torchrun sets OMP_NUM_THREADS=1 in workers: count the cores
-        return max(1, len(os.sched_getaffinity(0)) // local_processes)
+        return max(1, cores() // local_processes)
     return torch.get_num_threads()
 
 
