@@ -2,6 +2,7 @@
 
     python benchmarks/train.py                      # everything (about an hour on 2 cores)
     python benchmarks/train.py --only throughput    # or flops, defaults, accuracy, mnist
+    python benchmarks/train.py --only processes scaling   # --nproc 1 vs 2; the scaling model
     python benchmarks/train.py --only accuracy --models cnn logreg
     python benchmarks/train.py --quick              # a smoke run of every part, in seconds
 
@@ -14,13 +15,22 @@ loop is timed twice: with torch's default threads (as the course ran it) and wit
 thread count, to show where the gain comes from.
 
 Accuracy: full Fashion-MNIST (60,000 / 10,000), test accuracy over the whole test split.
+
+Processes: ``funml train MODEL --nproc 1`` against ``--nproc 2`` (DistributedDataParallel
+over gloo, launched by torch's elastic launcher), the same global batch of 64, alternated.
+Scaling: the per-step numbers behind docs/scaling.md (gradient all-reduce volume against
+compute, and what they predict for 8 GPUs on one node and for 2 nodes).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +44,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from funml.data import Split, load_dataset
 from funml.data.dataset import ImageDataset
-from funml.nn import TrainSettings, build_model, summary, train
+from funml.nn import TrainSettings, build_model, count_parameters, summary, train
 from funml.nn.train import threads_for
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -242,6 +252,135 @@ def mnist(quick: bool) -> None:
     )
 
 
+def processes(models: list[str], n: int, epochs: int, repeat: int) -> None:
+    cores = len(os.sched_getaffinity(0))
+    print(
+        f"\n== Processes: funml train --nproc 1 against --nproc 2 on {cores} cores; {n:,} "
+        f"Fashion-MNIST images, global batch 64, {epochs} epochs, best of {repeat}"
+    )
+    for name in models:
+        runs: dict[int, list[dict]] = {1: [], 2: []}
+        for _ in range(repeat):  # alternate, so load changes hit both alike
+            for nproc in runs:
+                runs[nproc].append(_cli_run(name, n, epochs, nproc))
+        best = {k: max(v, key=lambda r: r["rate"]) for k, v in runs.items()}
+        for nproc, r in best.items():
+            print(
+                f"{name:<6} --nproc {nproc}: training {r['rate']:>8,.0f} img/s (best epoch, "
+                f"{r['threads']} thread(s) per process), wall {r['wall']:5.1f} s with start-up, "
+                f"test accuracy {r['accuracy']:.2%}"
+            )
+        print(
+            f"{name:<6} speed-up of 2 processes: {best[2]['rate'] / best[1]['rate']:.2f}x in "
+            f"training, {best[1]['wall'] / best[2]['wall']:.2f}x in wall time; all rates: "
+            + ", ".join(f"--nproc {k} {[round(r['rate']) for r in v]}" for k, v in runs.items())
+        )
+    # What the gradients' all-reduce costs here, for the scaling model's CPU row.
+    sizes = {"1 float": 1}
+    sizes |= {f"{m} gradients": count_parameters(build_model(m)) for m in models}
+    times = allreduce_times(sizes)
+    print(
+        "all-reduce between 2 processes here (gloo, loopback), per call: "
+        + ", ".join(f"{k} {v * 1e6:,.0f} µs" for k, v in times.items())
+    )
+
+
+def _cli_run(name: str, n: int, epochs: int, nproc: int) -> dict:
+    """One `funml train` in a subprocess, as a user runs it; its measured numbers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "funml", "train", name, "-d", "fashion-mnist"]
+        cmd += ["--n-train", str(n), "--epochs", str(epochs), "-q", "--nproc", str(nproc)]
+        cmd += ["--out", f"{tmp}/run"]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, timeout=3600)
+        wall = time.perf_counter() - start
+        m = json.loads(Path(f"{tmp}/run/metrics.json").read_text())
+    return {
+        "rate": max(r["images_per_second"] for r in m["history"]),
+        "wall": wall,
+        "threads": m["environment"]["threads"],
+        "accuracy": m["test_accuracy"],
+    }
+
+
+def allreduce_times(sizes: dict[str, int], repeat: int = 50) -> dict[str, float]:
+    """Seconds per all-reduce of float32 tensors of ``sizes`` elements: 2 processes, gloo."""
+    import torch.multiprocessing as mp
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()))
+        mp.start_processes(
+            _allreduce_worker, (sizes, repeat, tmp), nprocs=2, start_method="spawn", join=True
+        )
+        return json.loads(Path(tmp, "times.json").read_text())
+
+
+def _allreduce_worker(rank: int, sizes: dict[str, int], repeat: int, tmp: str) -> None:
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    times = {}
+    for label, n in sizes.items():
+        t = torch.ones(n)
+        dist.all_reduce(t)  # warm up the connection
+        dist.barrier()
+        start = time.perf_counter()
+        for _ in range(repeat):
+            dist.all_reduce(t)
+        times[label] = (time.perf_counter() - start) / repeat
+    if rank == 0:
+        Path(tmp, "times.json").write_text(json.dumps(times))
+    dist.destroy_process_group()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# The assumptions of the scaling model in docs/scaling.md, stated once. A100-class GPUs:
+GPU_FLOPS = 10e12  # FLOP/s a GPU sustains on these layers in FP32 (peak 19.5 T, no TF32)
+STEP_OVERHEAD = 0.5e-3  # s per step that does not shrink with the batch: Python, ~40 kernels
+LINKS = {  # name: (bandwidth in bytes/s per GPU, latency in s per ring step)
+    "8 GPUs, one node (NVLink)": (150e9, 5e-6),
+    "16 GPUs, 2 nodes x 8 (100 Gb/s)": (12.5e9, 10e-6),
+}
+
+
+def scaling_model(models: list[str], batch: int = 64) -> None:
+    print(
+        f"\n== Scaling model (docs/scaling.md): global batch {batch}, ring all-reduce of float32 "
+        f"gradients, {GPU_FLOPS / 1e12:.0f} TFLOP/s and {STEP_OVERHEAD * 1e3:.1f} ms overhead "
+        "per step per GPU, no overlap of communication with compute"
+    )
+    for name in models:
+        s = summary(build_model(name), (1, 28, 28), show=False)
+        grad_bytes = 4 * s.trainable_params
+        step_flops = 3 * s.flops * batch  # forward + backward ≈ 3x forward
+        one = STEP_OVERHEAD + step_flops / GPU_FLOPS
+        print(
+            f"{name:<6} {s.trainable_params:>9,} parameters = {grad_bytes / 1e6:6.2f} MB of "
+            f"gradients; {step_flops / 1e9:5.2f} GFLOP per step; {step_flops / grad_bytes:6,.0f} "
+            f"FLOP per gradient byte; 1 GPU: {one * 1e3:.3f} ms per step"
+        )
+        for label, (bandwidth, latency) in LINKS.items():
+            n = int(label.split()[0])
+            volume = 2 * (n - 1) / n * grad_bytes  # bytes each GPU sends (and receives)
+            comm = 2 * (n - 1) * latency + volume / bandwidth
+            compute = STEP_OVERHEAD + step_flops / n / GPU_FLOPS
+            print(
+                f"       {label:<32} sends {volume / 1e6:5.2f} MB per GPU per step: "
+                f"compute {compute * 1e3:.3f} ms + all-reduce {comm * 1e3:.3f} ms "
+                f"= {(compute + comm) * 1e3:.3f} ms, speed-up {one / (compute + comm):.2f}x; "
+                f"with {batch} per GPU (global {batch * n}): {n * one / (one + comm):.1f}x "
+                "the images per second"
+            )
+
+
 def _brief(s: TrainSettings) -> str:
     decay = f", step decay gamma {s.gamma} every {s.lr_step} epoch(s)" if s.gamma else ""
     return f"{s.optimizer} lr {s.lr} batch {s.batch_size}{decay}, normalize {s.normalize}"
@@ -249,7 +388,7 @@ def _brief(s: TrainSettings) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ("throughput", "flops", "defaults", "accuracy", "mnist")
+    parts = ("throughput", "flops", "defaults", "accuracy", "mnist", "processes", "scaling")
     parser.add_argument("--only", nargs="+", choices=parts, default=list(parts))
     parser.add_argument(
         "--models",
@@ -275,6 +414,10 @@ def main() -> None:
         accuracy(args.models or list(ACCURACY_RUNS), args.quick)
     if "mnist" in args.only:
         mnist(args.quick)
+    if "processes" in args.only:
+        processes(["cnn", "mlp"], n, 1 if args.quick else 2, repeat)
+    if "scaling" in args.only:
+        scaling_model(["cnn", "mlp"])
 
 
 if __name__ == "__main__":
