@@ -256,8 +256,8 @@ def _launch(ctx, launch, flags, given, out, resume) -> None:
         distributed.remove_partial_files(folder)  # from a process killed while writing
         checkpoint = folder / CHECKPOINT_NAME
         if not checkpoint.is_file():
-            if made is not None and not any(made.iterdir()):
-                made.rmdir()
+            if made is not None and made.is_dir() and not any(made.iterdir()):
+                made.rmdir()  # (rank 0 may have removed it already)
             raise FunmlError(f"{e}, before any epoch finished; start again.") from None
         epoch = load_checkpoint(checkpoint)["epoch"]
         raise FunmlError(
