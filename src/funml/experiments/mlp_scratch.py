@@ -91,7 +91,8 @@ def run_mlp_scratch(settings, context) -> Result:
         verdict=(
             f"The NumPy MLP reaches {accuracy:.2f}% test accuracy after {epochs} epochs "
             f"(validation {100 * h['val_accuracy'][-1]:.2f}%), against {accuracy_sk:.2f}% for "
-            f"scikit-learn's sigmoid MLP with Adam; an epoch takes {np.mean(seconds):.2f} s."
+            f"scikit-learn's sigmoid MLP with Adam; an epoch takes "
+            f"{1000 * np.mean(seconds):.0f} ms."
         ),
         references=[
             Reference(

@@ -88,8 +88,9 @@ def sizes(settings: RunSettings) -> Sizes:
         mlp_scratch_epochs=10 if big else 25,
         torch_n_train=None,
         torch_n_test=None,
-        torch_epochs=10 if big else 5,
-        cnn_epochs=10 if big else 5,
+        # 500 Digits train in a fraction of a second per epoch, so they get more epochs.
+        torch_epochs=10 if big else 20,
+        cnn_epochs=10 if big else 20,
         logreg_epochs=20,
         digits_cnn_epochs=30,
         conv2d_batch=64,
