@@ -53,3 +53,13 @@ def quick_run(tmp_path_factory):
         stdout=proc.stdout,
         stderr=proc.stderr,
     )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep every test that uses `quick_run` on one xdist worker, so the run happens once.
+
+    Takes effect with `pytest -n N --dist loadgroup` (the README's test command).
+    """
+    for item in items:
+        if "quick_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("quick_run"))
