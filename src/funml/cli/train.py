@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -138,132 +137,27 @@ LAUNCH_OPTIONS = ("nproc", "nnodes", "node_rank", "master_addr", "master_port", 
 
 
 def _train_here(world, flags, given, out, resume) -> None:
-    """Train in this process: alone, or as one worker of several (``world``)."""
+    """Train in this process (alone or as a torchrun worker) and report on rank 0."""
     from funml.nn.figures import save_training_figures
-    from funml.nn.train import TrainingInterrupted, check
-    from funml.nn.train import train as run_training
+    from funml.nn.job import run_here
 
-    # Rank 0 reads the checkpoint and makes the run folder; the others get what it found,
-    # so that only one machine needs the files.
-    start = world.share(lambda: _checkpoint_to_start_from(world, out, resume))
-    settings = _settings(flags, given, start)
-    ds = _dataset(settings.dataset)
-    check(settings, ds, processes=world.size)  # bad settings fail here, before any folder
-    out_dir = Path(world.share(lambda: str(_run_folder(settings, world, out, resume))))
-    try:
-        result = run_training(settings, dataset=ds, out_dir=out_dir, resume=start, world=world)
-    except TrainingInterrupted:
-        if world.leader and not any(out_dir.iterdir()):
-            out_dir.rmdir()  # interrupted before the first checkpoint: leave no empty run
-        raise
-    if not world.leader:
-        return
+    finished = run_here(world, flags, given, out, resume)
+    if finished is None:
+        return  # not the process that writes
+    result, ds, out_dir = finished
     save_training_figures(result, ds, out_dir)
     click.echo(
-        f"{settings.model} on {settings.dataset}: test accuracy {result.test.accuracy:.2%} "
-        f"({result.test.correct:,}/{result.test.count:,}) after {len(result.history)} epochs"
+        f"{result.settings.model} on {result.settings.dataset}: test accuracy "
+        f"{result.test.accuracy:.2%} ({result.test.correct:,}/{result.test.count:,}) "
+        f"after {len(result.history)} epochs"
     )
     click.echo(f"Wrote metrics.json, model.pt and figures to {out_dir}", err=True)
 
 
-def _checkpoint_to_start_from(world, out: Path | None, resume: Path | None) -> dict | None:
-    """The checkpoint to resume, read: after a restart the run's own, else --resume's."""
-    from funml.nn.checkpoint import load_checkpoint
-    from funml.nn.train import CHECKPOINT_NAME
-
-    folder = out if out is not None else resume.parent if resume is not None else None
-    if world.restart > 0 and folder is not None and (folder / CHECKPOINT_NAME).is_file():
-        ckpt = load_checkpoint(folder / CHECKPOINT_NAME)
-        click.echo(
-            f"Restart {world.restart} of {world.max_restarts}: resuming from "
-            f"{folder / CHECKPOINT_NAME} (epoch {ckpt['epoch']})",
-            err=True,
-        )
-        return ckpt
-    return load_checkpoint(resume) if resume is not None else None
-
-
-def _settings(flags: dict, given: set, start: dict | None):
-    """The run's settings: the flags, or the checkpoint's with the flags it allows to change."""
-    from funml.errors import FunmlError
-    from funml.nn.train import RESUMABLE, TrainSettings, settings_from_checkpoint
-
-    if start is None:
-        if flags["model"] is None:
-            raise FunmlError("Name a MODEL to train (e.g. funml train cnn), or pass --resume.")
-        return TrainSettings(**flags)
-    saved = settings_from_checkpoint(start)
-    for k in sorted(given - set(RESUMABLE)):  # the flags that define a run must agree
-        if flags[k] != getattr(saved, k):
-            raise FunmlError(
-                f"--{k.replace('_', '-')} {flags[k]} differs from the checkpoint's "
-                f"{getattr(saved, k)}; a resumed run keeps its settings, so drop the flag."
-            )
-    return dataclasses.replace(saved, **{k: flags[k] for k in given})
-
-
-def _run_folder(settings, world, out: Path | None, resume: Path | None) -> Path:
-    """Where the run writes: a new (or empty) --out, the resumed run's folder, or runs/..."""
-    from funml.errors import FunmlError
-    from funml.files import new_run_dir
-
-    if world.restart > 0 and out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        return out  # the first attempt's folder, with its checkpoint
-    if resume is not None and out is None:
-        if resume.name != "model.pt":
-            raise FunmlError(f"Resume '{resume}' into a new folder with --out DIR.")
-        return resume.parent  # continue the run in its own folder
-    if out is None and world.max_restarts > 0:
-        raise FunmlError(
-            "Pass --out DIR when torchrun may restart the workers (--max-restarts), so that "
-            "restarted workers find the run's checkpoint in it."
-        )
-    return new_run_dir(out, f"train-{settings.model}-{settings.dataset.replace(':', '_')}")
-
-
 def _launch(ctx, launch, flags, given, out, resume) -> None:
-    """Start the workers of this machine with torch's elastic launcher, and wait for them."""
-    from funml.errors import FunmlError
-    from funml.nn import distributed
-    from funml.nn.checkpoint import load_checkpoint
-    from funml.nn.train import CHECKPOINT_NAME, check
+    from funml.nn.job import launch_workers
 
-    settings = _settings(flags, given, load_checkpoint(resume) if resume is not None else None)
-    check(settings, _dataset(settings.dataset), processes=launch.world_size)
-    launch = launch.resolved()  # the port, checked free
-    # Node 0 makes the run folder now and names it to the workers, so that restarted workers
-    # find it; a run resumed in its own folder keeps it.
-    folder = (
-        _run_folder(settings, distributed.World(), out, resume) if launch.node_rank == 0 else None
-    )
-    made = None if resume is not None and out is None else folder
-    command = ["-m", "funml", "train", *_worker_args(ctx, made)]
-    click.echo(
-        f"Starting {launch.nproc} worker process{'es' if launch.nproc > 1 else ''} with "
-        "torch's elastic launcher "
-        f"({launch.world_size} in all); the same on each machine by hand:\n"
-        f"  {distributed.torchrun_command(launch, command)}",
-        err=True,
-    )
-    if launch.nnodes > 1:
-        click.echo("  (with --node-rank=R on machine R)", err=True)
-    try:
-        distributed.launch(launch, command)
-    except distributed.WorkersFailed as e:
-        if launch.node_rank != 0:
-            raise FunmlError(f"{e}; node 0 holds the checkpoints.") from None
-        distributed.remove_partial_files(folder)  # from a process killed while writing
-        checkpoint = folder / CHECKPOINT_NAME
-        if not checkpoint.is_file():
-            if made is not None and made.is_dir() and not any(made.iterdir()):
-                made.rmdir()  # (rank 0 may have removed it already)
-            raise FunmlError(f"{e}, before any epoch finished; start again.") from None
-        epoch = load_checkpoint(checkpoint)["epoch"]
-        raise FunmlError(
-            f"{e}; the checkpoint of epoch {epoch} is in '{checkpoint}', so resume with: "
-            f"funml train --resume {checkpoint} --nproc {launch.nproc}"
-        ) from None
+    launch_workers(launch, flags, given, out, resume, lambda made: _worker_args(ctx, made))
 
 
 def _worker_args(ctx, out: Path | None) -> list[str]:

@@ -5,6 +5,8 @@
 - :class:`TrainSettings` and :func:`train`: the one training loop, with checkpoints.
 - :func:`evaluate`, :func:`predict`, :func:`evaluate_checkpoint`: full-split evaluation.
 - :func:`normalization_ablation`: one model trained with and without normalisation.
+- :mod:`funml.nn.distributed`: the same loop across processes and machines (DDP, torchrun).
+- :mod:`funml.nn.job`: a training job as ``funml train`` runs it (settings, run folder, launch).
 - :mod:`funml.nn.figures` (imports matplotlib): curves, confusion matrix, misclassified
   images, first predictions, first-layer kernels, tables.
 """
