@@ -1,7 +1,6 @@
 """The real MNIST test set and the full Fashion-MNIST, when the machine has them."""
 
 import hashlib
-import time
 
 import numpy as np
 import pytest
@@ -49,11 +48,9 @@ def test_mnist_without_train_images_says_what_is_missing():
 
 
 @needs_fashion
-def test_full_fashion_mnist_loads_fast_from_the_system_folder():
-    start = time.perf_counter()
+def test_full_fashion_mnist_loads_from_the_system_folder():
+    # How fast it loads is measured by benchmarks/data_load.py, not asserted here.
     ds = load_dataset("fashion-mnist", download=False)  # found in /usr/share/datasets
-    seconds = time.perf_counter() - start
-    print(f"\nFashion-MNIST (70,000 images, verified) loaded in {seconds:.2f} s")
     assert ds.train.images.shape == (60_000, 28, 28) and ds.test.images.shape == (10_000, 28, 28)
     assert_array_equal(np.bincount(ds.train.labels), [6_000] * 10)
     assert_array_equal(np.bincount(ds.test.labels), [1_000] * 10)
@@ -63,8 +60,6 @@ def test_full_fashion_mnist_loads_fast_from_the_system_folder():
     # gets the digests of the files actually read.
     name = "train-images-idx3-ubyte.gz"
     assert ds.checksums[name] == hashlib.sha256((FASHION_DIR / name).read_bytes()).hexdigest()
-    # A generous bound that only a regression (a copy per image, Python loops) would break.
-    assert seconds < 10
 
 
 @needs_fashion
