@@ -48,6 +48,11 @@ def percent(x: float) -> float:
     return round(100.0 * float(x), 3)
 
 
+def duration(seconds: float) -> str:
+    """A time for a sentence: '3 ms' below a tenth of a second, else '1.96 s'."""
+    return f"{1000 * seconds:.0f} ms" if seconds < 0.1 else f"{seconds:.2f} s"
+
+
 @contextmanager
 def timer():
     """``with timer() as t: ...`` then ``t.seconds``."""

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import features, percent, timer
+from funml.experiments._common import duration, features, percent, timer
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
 
@@ -91,8 +91,7 @@ def run_mlp_scratch(settings, context) -> Result:
         verdict=(
             f"The NumPy MLP reaches {accuracy:.2f}% test accuracy after {epochs} epochs "
             f"(validation {100 * h['val_accuracy'][-1]:.2f}%), against {accuracy_sk:.2f}% for "
-            f"scikit-learn's sigmoid MLP with Adam; an epoch takes "
-            f"{1000 * np.mean(seconds):.0f} ms."
+            f"scikit-learn's sigmoid MLP with Adam; an epoch takes {duration(np.mean(seconds))}."
         ),
         references=[
             Reference(
