@@ -69,6 +69,17 @@ def save_figure(fig, path: str | os.PathLike, **kwargs: Any) -> Path:
     return path
 
 
+def check_free_folder(out: str | os.PathLike) -> Path:
+    """Refuse an ``out`` that exists and is not an empty folder; return it as a Path."""
+    path = Path(out)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise FunmlError(
+            f"Output folder '{path}' already exists and is not empty; "
+            "choose a new --out or remove it first."
+        )
+    return path
+
+
 def new_run_dir(
     out: str | os.PathLike | None, prefix: str, root: str | os.PathLike = "runs"
 ) -> Path:
@@ -79,12 +90,7 @@ def new_run_dir(
     is refused, so an earlier run is never overwritten.
     """
     if out is not None:
-        path = Path(out)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise FunmlError(
-                f"Output folder '{path}' already exists and is not empty; "
-                "choose a new --out or remove it first."
-            )
+        path = check_free_folder(out)
         _mkdir(path)
         return path
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

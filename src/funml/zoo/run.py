@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from funml.errors import FunmlError
-from funml.files import atomic_open, save_figure, write_json
+from funml.files import atomic_open, check_free_folder, save_figure, write_json
 from funml.zoo.classify import Prediction, check_top_k, classify
 from funml.zoo.figures import plot_comparison_table, plot_prediction_grid
 from funml.zoo.registry import DEFAULT_MODEL, MODELS, parse_model_names
@@ -53,7 +53,7 @@ def run_classify(settings: ClassifySettings) -> ClassifyRun:
     s = settings
     check_top_k(s.top_k)
     if s.out is not None:
-        _check_out_is_free(Path(s.out))
+        check_free_folder(Path(s.out))
     from funml.data.folder import load_photos
 
     with warnings.catch_warnings():
@@ -114,7 +114,7 @@ def write_outputs(run: ClassifyRun, out: str | os.PathLike) -> Path:
     when complete, so a failure leaves nothing behind.
     """
     out = Path(out)
-    _check_out_is_free(out)
+    check_free_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     # mkdir (not mkdtemp, which makes it private) so the folder gets the usual permissions.
     tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.part"
@@ -156,11 +156,3 @@ def _settings_record(run: ClassifyRun) -> dict:
         "skipped_models": dict(run.skipped_models),
         "skipped_files": {str(path): reason for path, reason in run.skipped_files},
     }
-
-
-def _check_out_is_free(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FunmlError(
-            f"Output folder '{out}' already exists and is not empty; "
-            "choose a new --out or remove it first."
-        )
