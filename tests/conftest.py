@@ -63,3 +63,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "quick_run" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("quick_run"))
+
+
+@pytest.fixture
+def digits():
+    """Digits as the from-scratch estimators take them: (x_train, y_train, x_test, y_test),
+    each image flattened to 64 pixels scaled to [0, 1]."""
+    from funml.data import load_dataset
+
+    data = load_dataset("digits")
+    flat = lambda split: split.images.reshape(len(split), -1) / data.pixel_max  # noqa: E731
+    return flat(data.train), data.train.labels, flat(data.test), data.test.labels

@@ -5,7 +5,6 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
-from funml.data import load_dataset
 from funml.scratch import (
     MLPClassifier,
     back_prop,
@@ -15,12 +14,6 @@ from funml.scratch import (
     sigmoid,
     sigmoid_prime,
 )
-
-
-def _digits():
-    data = load_dataset("digits")
-    flat = lambda split: split.images.reshape(len(split), -1) / 16.0  # noqa: E731
-    return flat(data.train), data.train.labels, flat(data.test), data.test.labels
 
 
 def _loss(weights, x, t, bias):
@@ -77,8 +70,8 @@ def test_output_is_a_softmax_of_the_logits():
     assert_allclose(p, shifted / shifted.sum(axis=1, keepdims=True))
 
 
-def test_learns_digits_above_90_percent():
-    X, y, X_test, y_test = _digits()
+def test_learns_digits_above_90_percent(digits):
+    X, y, X_test, y_test = digits
     model = MLPClassifier(hidden_layer_sizes=(64,), epochs=15, seed=0)
     model.fit(X, y, X_test, y_test)
     accuracy = model.score(X_test, y_test)
@@ -92,16 +85,16 @@ def test_learns_digits_above_90_percent():
     assert np.median(model.predict_proba(X).max(axis=1)) > 0.9
 
 
-def test_bias_option_and_no_validation_data():
-    X, y, X_test, y_test = _digits()
+def test_bias_option_and_no_validation_data(digits):
+    X, y, X_test, y_test = digits
     model = MLPClassifier(hidden_layer_sizes=(32,), epochs=5, seed=0, bias=True).fit(X, y)
     assert [w.shape for w in model.weights_] == [(65, 32), (33, 10)]
     assert np.isnan(model.history_["val_loss"]).all()
     assert model.score(X_test, y_test) > 0.8
 
 
-def test_bad_input():
-    X, y, X_test, y_test = _digits()
+def test_bad_input(digits):
+    X, y, X_test, y_test = digits
     with pytest.raises(ValueError, match="hidden_layer_sizes must be a tuple of integers"):
         MLPClassifier(hidden_layer_sizes=(0,)).fit(X, y)
     with pytest.raises(ValueError, match="Pass both X_val and y_val"):

@@ -6,7 +6,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
-from funml.data import load_dataset
 from funml.scratch import (
     SoftmaxRegression,
     cross_entropy,
@@ -15,12 +14,6 @@ from funml.scratch import (
     softmax_gradients,
     softmax_loss,
 )
-
-
-def _digits():
-    data = load_dataset("digits")
-    flat = lambda split: split.images.reshape(len(split), -1) / 16.0  # noqa: E731
-    return flat(data.train), data.train.labels, flat(data.test), data.test.labels
 
 
 @pytest.mark.parametrize("n", [1, 7])
@@ -58,8 +51,8 @@ def test_softmax_is_stable_for_huge_scores():
     assert_allclose(cross_entropy(u[:1], np.array([[0.0, 0.0, 1.0]])), 2000.0)
 
 
-def test_accuracy_within_two_points_of_logistic_regression_on_digits():
-    X, y, X_test, y_test = _digits()
+def test_accuracy_within_two_points_of_logistic_regression_on_digits(digits):
+    X, y, X_test, y_test = digits
     ours = SoftmaxRegression(lr=0.05, epochs=20, batch_size=1, seed=0).fit(X, y)
     ref = LogisticRegression(max_iter=2000).fit(X, y)
     ours_acc, ref_acc = ours.score(X_test, y_test), ref.score(X_test, y_test)
@@ -68,8 +61,8 @@ def test_accuracy_within_two_points_of_logistic_regression_on_digits():
     assert ours.loss_history_[-1] < ours.loss_history_[0] < np.log(10)
 
 
-def test_minibatches_and_history():
-    X, y, X_test, y_test = _digits()
+def test_minibatches_and_history(digits):
+    X, y, X_test, y_test = digits
     model = SoftmaxRegression(lr=0.5, epochs=30, batch_size=32, seed=1).fit(X, y)
     assert model.score(X_test, y_test) > 0.9
     # Full-batch gradient descent with a small step never increases the loss.
@@ -80,8 +73,8 @@ def test_minibatches_and_history():
     )
 
 
-def test_seed_makes_fits_repeatable_and_proba_consistent():
-    X, y, X_test, _ = _digits()
+def test_seed_makes_fits_repeatable_and_proba_consistent(digits):
+    X, y, X_test, _ = digits
     a = SoftmaxRegression(lr=0.05, epochs=2, seed=3).fit(X, y)
     b = SoftmaxRegression(lr=0.05, epochs=2, seed=3).fit(X, y)
     assert_array_equal(a.coef_, b.coef_)
@@ -91,8 +84,8 @@ def test_seed_makes_fits_repeatable_and_proba_consistent():
     assert_array_equal(a.classes_[proba.argmax(axis=1)], a.predict(X_test))
 
 
-def test_bad_input():
-    X, y, _, _ = _digits()
+def test_bad_input(digits):
+    X, y, _, _ = digits
     with pytest.raises(ValueError, match="lr must be a number > 0"):
         SoftmaxRegression(lr=0).fit(X, y)
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
