@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# Idle OpenMP threads sleep instead of spinning (as benchmarks/train.py does), so torch and
-# NumPy's BLAS do not starve each other. It must be set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# As the funml command does, before torch loads: sleeping OpenMP waits (funml.runtime).
+from funml.runtime import configure_process
+
+configure_process()
 
 import numpy as np
 

@@ -34,9 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-# As the funml command does: idle OpenMP threads sleep instead of spinning, which keeps two
-# threads from starving each other on a busy machine. It must be set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# As the funml command does, before torch loads: sleeping OpenMP waits (funml.runtime).
+from funml.runtime import configure_process
+
+configure_process()
 
 import torch
 import torch.nn.functional as F

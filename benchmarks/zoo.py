@@ -10,10 +10,10 @@ real weights; ResNet18 and AlexNet random ones (speed does not depend on the val
 
 from __future__ import annotations
 
-import os
+# As the funml command does, before torch loads: sleeping OpenMP waits (funml.runtime).
+from funml.runtime import configure_process
 
-# As the funml command does: sleeping OpenMP waits, so a busy machine does not starve torch.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+configure_process()
 
 import argparse
 import statistics

@@ -4,9 +4,10 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-# Before torch loads OpenMP: on a busy machine (or with xdist workers) its threads' active
-# spin-waiting makes CPU inference several times slower; sleeping waits avoid that.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# As the funml command does, before torch loads: sleeping OpenMP waits (funml.runtime).
+from funml.runtime import configure_process
+
+configure_process()
 
 import pytest
 

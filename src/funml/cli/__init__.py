@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 
 import click
 
 from funml import __version__
 from funml.errors import FunmlError
+from funml.runtime import configure_process
 
 # name -> ("module:attribute", one-line help). The help is kept here so that listing the
 # commands imports nothing heavy.
@@ -76,9 +76,5 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    # Torch prints a warning per process when it cannot find NNPACK on some CPUs; silence it.
-    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
-    # Idle OpenMP threads sleep instead of spinning: on a busy machine, spinning threads made
-    # torch 10-20x slower (benchmarks/train.py). Read once, when torch loads.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    configure_process()
     cli(prog_name="funml")

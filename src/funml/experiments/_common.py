@@ -1,13 +1,11 @@
-"""Small helpers the experiment modules share: pixel features, timing, published anchors."""
+"""Small helpers the experiment modules share: pixel features, published anchors."""
 
 from __future__ import annotations
-
-import time
-from contextlib import contextmanager
 
 import numpy as np
 
 from funml.data.dataset import ImageDataset, Split
+from funml.timing import timer
 
 # Published anchors the report quotes, by (data set, quantity). Accuracies in percent.
 ANCHORS = {
@@ -46,26 +44,6 @@ def features(split: Split, pixel_max: int, dtype=np.float32) -> np.ndarray:
 
 def percent(x: float) -> float:
     return round(100.0 * float(x), 3)
-
-
-def duration(seconds: float) -> str:
-    """A time for a sentence: '3 ms' below a tenth of a second, else '1.96 s'."""
-    return f"{1000 * seconds:.0f} ms" if seconds < 0.1 else f"{seconds:.2f} s"
-
-
-@contextmanager
-def timer():
-    """``with timer() as t: ...`` then ``t.seconds``."""
-
-    class _T:
-        seconds = 0.0
-
-    t = _T()
-    start = time.perf_counter()
-    try:
-        yield t
-    finally:
-        t.seconds = time.perf_counter() - start
 
 
 def one_per_class(split: Split, n_classes: int) -> np.ndarray:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import anchor, percent, timer
+from funml.experiments._common import anchor, percent
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
+from funml.timing import timer
 
 KS = (1, 3, 5)
 

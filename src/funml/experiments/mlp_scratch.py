@@ -7,9 +7,10 @@ import warnings
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import duration, features, percent, timer
+from funml.experiments._common import features, percent
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
+from funml.timing import duration, timer
 
 HIDDEN = (128,)  # the course's network and batch size
 BATCH_SIZE = 8

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from funml.experiments._common import anchor, logistic_reference, percent, timer
+from funml.experiments._common import anchor, logistic_reference, percent
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result, Table
+from funml.timing import timer
 
 
 @dataclass(frozen=True)

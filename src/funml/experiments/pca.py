@@ -6,9 +6,10 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import anchor, features, one_per_class, timer
+from funml.experiments._common import anchor, features, one_per_class
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
+from funml.timing import timer
 
 SHOWN_COMPONENTS = (2, 3, 5, 10, 20, 50, 100)
 THRESHOLDS = (0.90, 0.95, 0.99)

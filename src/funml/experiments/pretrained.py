@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from funml.experiments._common import timer
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result, Table
+from funml.timing import timer
 
 TOP_K = 5
 # What a person sees in scikit-learn's two sample photos, as ImageNet classes: a Chinese

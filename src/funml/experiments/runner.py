@@ -78,10 +78,6 @@ def run_experiments(
     ``on_done`` is called with each outcome as it finishes, e.g. to print a line.
     """
     settings.validate()
-    # Torch's OpenMP threads spin while they wait for work. When the cores are busy with
-    # anything else this made training up to 8x slower here; passive waiting costs little.
-    # It only takes effect if torch is not imported yet, as in `funml run`.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     names = resolve(list(names))
     prefix = "all" if len(names) == len(experiments()) else "-".join(names[:3])
     path = new_run_dir(settings.out, prefix)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import anchor, features, logistic_reference, percent, timer
+from funml.experiments._common import anchor, features, logistic_reference, percent
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
+from funml.timing import timer
 
 LR = 1e-3  # the course's learning rate and batch size
 BATCH_SIZE = 1
