@@ -22,7 +22,9 @@ class Reference:
         Where the reference comes from: ``"scikit-learn, same data"``, or a published anchor
         such as ``"published: LeCun et al. (1998), full MNIST"``.
     unit : str
-        ``"%"``, ``"s"``, ``"x"`` or empty; used only for display.
+        ``"%"``, ``"s"``, ``"x"`` or empty; used only for display. With ``"%"`` the numbers
+        are fractions (0.9 for 90%), as every accuracy in funml's records, and the report
+        shows them as percent.
     """
 
     quantity: str

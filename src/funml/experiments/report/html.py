@@ -202,8 +202,8 @@ def _fmt(value, unit: str) -> str:
         return str(value)
     if isinstance(value, numbers.Integral):
         text = f"{value:,}"
-    elif unit == "%":
-        text = f"{value:.2f}"
+    elif unit == "%":  # a fraction, shown as percent
+        text = f"{100 * value:.2f}"
     elif abs(value) >= 1e5 or (value != 0 and abs(value) < 1e-3):
         text = f"{value:.3e}"
     else:
