@@ -22,30 +22,61 @@ from typing import Any
 from funml import __version__
 from funml.errors import FunmlError
 from funml.experiments.context import Context
-from funml.experiments.registry import experiments, resolve
+from funml.experiments.registry import Experiment, experiments, resolve
+from funml.experiments.result import Result
 from funml.experiments.settings import RunSettings, sizes
 from funml.files import new_run_dir, save_figure, write_json, write_text
 
 
 @dataclass
 class Outcome:
-    """One experiment's result as plain data, ready for ``metrics.json`` and the report."""
+    """One experiment as it ran: its :class:`Result` unchanged, or why it failed.
 
-    name: str
-    status: str  # "ok" or "failed"
+    Attributes
+    ----------
+    experiment : Experiment
+        What ran: its name, summary and question.
+    status : str
+        ``"ok"`` or ``"failed"``.
+    seconds : float
+        Wall time of the experiment, figures included.
+    result : Result or None
+        What the experiment returned (None when it failed). Its figures are dropped once
+        saved; ``figure_files`` says where they are.
+    figure_files : dict of str to str
+        Caption -> PNG path relative to the run folder, in the order the result gave them.
+    sources : dict
+        The data sets it read, with their source and checksums.
+    error, traceback : str or None
+        For a failed experiment: one sentence saying what to do, and a traceback for a bug.
+    """
+
+    experiment: Experiment
+    status: str
     seconds: float
-    summary: str
-    question: str
-    metrics: dict[str, Any] = field(default_factory=dict)
-    verdict: str = ""
-    references: list[dict] = field(default_factory=list)
-    figures: list[dict] = field(default_factory=list)  # {"caption", "path"} relative to run
-    tables: list[dict] = field(default_factory=list)
-    texts: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    result: Result | None = None
+    figure_files: dict[str, str] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)
     error: str | None = None
     traceback: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.experiment.name
+
+    def to_json(self) -> dict[str, Any]:
+        """This outcome's entry in ``metrics.json``."""
+        entry = {"status": self.status, "seconds": round(self.seconds, 3), "sources": self.sources}
+        if self.result is None:
+            return entry | {"error": self.error, "traceback": self.traceback}
+        r = self.result
+        return entry | {
+            "metrics": r.metrics,
+            "verdict": r.verdict,
+            "references": [dataclasses.asdict(ref) for ref in r.references],
+            "figures": list(self.figure_files.values()),
+            "notes": r.notes,
+        }
 
 
 @dataclass
@@ -137,14 +168,9 @@ def run_one(name: str, settings: RunSettings, path: Path) -> Outcome:
         torch.set_num_threads(settings.threads)
     context = Context(settings)
     start = time.perf_counter()
-    result = None
     try:
         result = exp.func(settings, context)
-        figures = []
-        for caption, fig in result.figures.items():
-            rel = Path("figures") / f"{name}-{_slug(caption)}.png"
-            save_figure(fig, path / rel)
-            figures.append({"caption": caption, "path": rel.as_posix()})
+        files = _save_figures(result, name, path)
     except FunmlError as e:
         if _is_interrupt(e):
             raise KeyboardInterrupt from e
@@ -155,41 +181,30 @@ def run_one(name: str, settings: RunSettings, path: Path) -> Outcome:
             "traceback saved in metrics.json."
         )
         return _failed_outcome(name, time.perf_counter() - start, message, e, context.sources)
+    return Outcome(exp, "ok", time.perf_counter() - start, result, files, context.sources)
+
+
+def _save_figures(result: Result, name: str, path: Path) -> dict[str, str]:
+    """Save ``result``'s figures as ``figures/<name>-<caption>.png``, then drop them.
+
+    A figure holds its pixels until it is collected, and a run makes dozens.
+    """
+    files = {}
+    try:
+        for caption, fig in result.figures.items():
+            rel = Path("figures") / f"{name}-{_slug(caption)}.png"
+            save_figure(fig, path / rel)
+            files[caption] = rel.as_posix()
     finally:
-        # Drop the figures once they are on disk: each holds its pixels until collected.
-        if result is not None:
-            result.figures.clear()
-    return Outcome(
-        name=name,
-        status="ok",
-        seconds=time.perf_counter() - start,
-        summary=exp.summary,
-        question=exp.question,
-        metrics=result.metrics,
-        verdict=result.verdict,
-        references=[dataclasses.asdict(r) for r in result.references],
-        figures=figures,
-        tables=[dataclasses.asdict(t) for t in result.tables],
-        texts=result.texts,
-        notes=result.notes,
-        sources=context.sources,
-    )
+        result.figures.clear()
+    return files
 
 
 def _failed_outcome(name, seconds, message, error, sources=None) -> Outcome:
-    exp = experiments()[name]
     plain = error is None or isinstance(error, FunmlError)  # a message the user can act on
     tb = None if plain else "".join(traceback.format_exception(error))
     return Outcome(
-        name=name,
-        status="failed",
-        seconds=seconds,
-        summary=exp.summary,
-        question=exp.question,
-        verdict=f"Failed: {message}",
-        error=message,
-        traceback=tb,
-        sources=sources or {},
+        experiments()[name], "failed", seconds, sources=sources or {}, error=message, traceback=tb
     )
 
 
@@ -213,21 +228,7 @@ def _settings_json(settings: RunSettings, names: list[str]) -> dict:
 
 
 def _metrics_json(run: Run) -> dict:
-    out = {}
-    for o in run.outcomes:
-        entry = {"status": o.status, "seconds": round(o.seconds, 3), "sources": o.sources}
-        if o.status == "ok":
-            entry.update(
-                metrics=o.metrics,
-                verdict=o.verdict,
-                references=o.references,
-                figures=[f["path"] for f in o.figures],
-                notes=o.notes,
-            )
-        else:
-            entry.update(error=o.error, traceback=o.traceback)
-        out[o.name] = entry
-    return out
+    return {o.name: o.to_json() for o in run.outcomes}
 
 
 def machine_info(settings: RunSettings) -> dict[str, Any]:

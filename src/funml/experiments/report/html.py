@@ -111,7 +111,7 @@ def _toc(run) -> str:
             f'<li><a href="#exp-{_e(o.name)}">{_e(o.name)}</a> '
             f'<span class="status {_e(o.status)}">{_e(o.status)}</span> '
             f'<span class="time">{_e(_duration(o.seconds))}</span> '
-            f'<span class="sum">{_e(o.summary)}</span></li>'
+            f'<span class="sum">{_e(o.experiment.summary)}</span></li>'
         )
     return f'<nav id="contents"><h2>Contents</h2><ol>{"".join(items)}</ol></nav>'
 
@@ -121,40 +121,46 @@ def _section(run_path: Path, o) -> str:
         f'<section id="exp-{_e(o.name)}">',
         f'<h2>{_e(o.name)} <span class="status {_e(o.status)}">{_e(o.status)}</span> '
         f'<span class="time">{_e(_duration(o.seconds))}</span></h2>',
-        f'<p class="question"><strong>Question.</strong> {_e(o.question)}</p>',
+        f'<p class="question"><strong>Question.</strong> {_e(o.experiment.question)}</p>',
     ]
-    if o.status != "ok":
+    if o.result is None:
         parts.append(f'<p class="error"><strong>What went wrong.</strong> {_e(o.error)}</p>')
         if o.traceback:
             parts.append(
                 f"<details><summary>Traceback</summary><pre>{_e(o.traceback)}</pre></details>"
             )
     else:
-        parts.append(f'<p class="verdict"><strong>Verdict.</strong> {_e(o.verdict)}</p>')
-        if o.notes:
-            parts.append("<ul class='notes'>" + "".join(f"<li>{_e(n)}</li>" for n in o.notes))
-            parts.append("</ul>")
-        if o.references:
-            parts.append(_references(o.references))
-        parts.extend(_figure(run_path, f) for f in o.figures)
-        parts.extend(_table(t) for t in o.tables)
-        for caption, text in o.texts.items():
-            parts.append(f"<h3>{_e(caption)}</h3><pre>{_e(text)}</pre>")
-        if o.metrics:
-            parts.append(
-                "<details><summary>All numbers (as in metrics.json)</summary>"
-                f"<pre>{_e(json.dumps(o.metrics, indent=1, default=_plain))}</pre></details>"
-            )
+        parts.extend(_result(run_path, o.result, o.figure_files))
     parts.append('<p class="top"><a href="#contents">Back to contents</a></p></section>')
     return "\n".join(parts)
 
 
-def _references(rows: list[dict]) -> str:
+def _result(run_path: Path, r, figure_files: dict[str, str]) -> list[str]:
+    """The body of a finished experiment's section: verdict, notes, numbers, figures."""
+    parts = [f'<p class="verdict"><strong>Verdict.</strong> {_e(r.verdict)}</p>']
+    if r.notes:
+        parts.append("<ul class='notes'>" + "".join(f"<li>{_e(n)}</li>" for n in r.notes))
+        parts.append("</ul>")
+    if r.references:
+        parts.append(_references(r.references))
+    parts.extend(_figure(run_path, c, f) for c, f in figure_files.items())
+    parts.extend(_table(t) for t in r.tables)
+    for caption, text in r.texts.items():
+        parts.append(f"<h3>{_e(caption)}</h3><pre>{_e(text)}</pre>")
+    if r.metrics:
+        parts.append(
+            "<details><summary>All numbers (as in metrics.json)</summary>"
+            f"<pre>{_e(json.dumps(r.metrics, indent=1, default=_plain))}</pre></details>"
+        )
+    return parts
+
+
+def _references(rows) -> str:
     body = "".join(
         "<tr>"
-        f"<td>{_e(r['quantity'])}</td>"
-        f"{_cell(r['measured'], r['unit'])}{_cell(r['reference'], r['unit'])}"
-        f"<td>{_e(r['source'])}</td>"
+        f"<td>{_e(r.quantity)}</td>"
+        f"{_cell(r.measured, r.unit)}{_cell(r.reference, r.unit)}"
+        f"<td>{_e(r.source)}</td>"
         "</tr>"
         for r in rows
     )
@@ -171,21 +177,21 @@ def _cell(value, unit: str) -> str:
     return f"<td{' class=num' if number else ''}>{_e(_fmt(value, unit))}</td>"
 
 
-def _figure(run_path: Path, f: dict) -> str:
-    data = base64.b64encode((run_path / f["path"]).read_bytes()).decode("ascii")
+def _figure(run_path: Path, caption: str, file: str) -> str:
+    data = base64.b64encode((run_path / file).read_bytes()).decode("ascii")
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(f["caption"])}">'
-        f"<figcaption>{_e(f['caption'])}</figcaption></figure>"
+        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
     )
 
 
-def _table(t: dict) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in t["columns"])
+def _table(t) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in t.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_e(_fmt(v, ''))}</td>" for v in row) + "</tr>" for row in t["rows"]
+        "<tr>" + "".join(f"<td>{_e(_fmt(v, ''))}</td>" for v in row) + "</tr>" for row in t.rows
     )
     return (
-        f'<h3>{_e(t["title"])}</h3><div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f'<h3>{_e(t.title)}</h3><div class="scroll"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
 
