@@ -37,8 +37,8 @@ class PcaMeasurement:
     n_features: int
     components_needed: dict[str, int]  # "90%" -> fewest components keeping 90% of the variance
     components_needed_sklearn: dict[str, int]
-    explained_variance: np.ndarray  # (n_features,) eigenvalues, descending
-    explained_variance_ratio: np.ndarray  # (n_features,)
+    explained_variance: np.ndarray = field(repr=False)  # (n_features,) eigenvalues, descending
+    explained_variance_ratio: np.ndarray = field(repr=False)  # (n_features,)
     max_relative_variance_difference: float  # from scikit-learn's, above rounding level
     n_top_components: int  # compared by direction with scikit-learn's
     min_abs_cosine_top_components: float
