@@ -130,8 +130,9 @@ def bench_pca(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
     notes = [
         f"PCA: explained variances agree with scikit-learn's to "
         f"{m.max_relative_variance_difference:.1e} relative; the first {m.n_top_components} "
-        f"components' |cosine| to {1 - m.min_abs_cosine_top_components:.1e}; reconstructions "
-        f"from {m.components_reconstructed} components to {m.max_reconstruction_difference:.1e}."
+        f"components' |cosine| within {1 - m.min_abs_cosine_top_components:.1e} of 1; "
+        f"reconstructions from {m.components_reconstructed} components to "
+        f"{m.max_reconstruction_difference:.1e}."
     ]
     return rows, notes
 
