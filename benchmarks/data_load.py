@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import gzip
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 
 from funml.data import load_dataset
+from funml.timing import alternated
 
 FOLDER = Path("/usr/share/datasets/fashion-mnist")
 
@@ -44,12 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     if not FOLDER.is_dir():
         raise SystemExit(f"{FOLDER} is missing: apt install dataset-fashion-mnist")
-    times: dict[str, list[float]] = {"funml (verified)": [], "gzip + frombuffer": []}
-    for _ in range(args.repeat):
-        for label, fn in (("funml (verified)", funml), ("gzip + frombuffer", reference)):
-            start = time.perf_counter()
-            fn()
-            times[label].append(time.perf_counter() - start)
+    times = alternated({"funml (verified)": funml, "gzip + frombuffer": reference}, args.repeat)
     for label, ts in times.items():
         print(f"{label:<20} median {statistics.median(ts):.3f} s   min {min(ts):.3f} s")
     ratio = statistics.median(times["funml (verified)"]) / statistics.median(

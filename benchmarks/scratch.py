@@ -2,28 +2,28 @@
 
     python benchmarks/scratch.py                   # full Fashion-MNIST, 15 min on 2 busy cores
     python benchmarks/scratch.py --only knn pca    # or: softmax, conv2d, mlp
-    python benchmarks/scratch.py --quick           # a smoke run on small subsets, in a minute
+    python benchmarks/scratch.py --quick           # a smoke run on small subsets
 
-Each row times funml and its reference in this one process, on the same arrays, so a busy
-machine slows both alike; ratio = funml time / reference time. Short runs (PCA, conv2d)
-alternate the two a few times and keep each one's best time.
+Each part calls the measurement function of the lab's experiment (`measure_knn`,
+`measure_pca`, `measure_softmax`, `measure_conv2d`, `measure_mlp_scratch` in
+funml.experiments), at full size: it times funml and its reference in this one process, on
+the same arrays, so a busy machine slows both alike; ratio = funml time / reference time.
+PCA and conv2d alternate the two a few times and keep each one's best time.
 
-Data: the full Fashion-MNIST (60,000 train / 10,000 test), pixels / 255 in float64. When
-only MNIST's official test set is available, it is split into halves (5,000 / 5,000).
+Data: the full Fashion-MNIST (60,000 train / 10,000 test). When only MNIST's official
+test set is available, it is split into halves (5,000 / 5,000). KNN measures distances on
+raw pixel values; the others scale pixels to [0, 1] in float64.
 
-Targets (issue 3): KNN (k=3, brute) equal predictions to scikit-learn and ratio <= 1.5;
-PCA fit ratio <= 1.5 against covariance_eigh; softmax regression >= 84% after 20 epochs;
-conv2d forward + backward ratio <= 10 against torch; from-scratch MLP >= 85%.
+Targets: KNN (k=3, brute) predictions equal to scikit-learn's except at exact distance
+ties, and ratio <= 1.5; PCA fit ratio <= 1.5 against covariance_eigh; softmax regression
+>= 84% after 20 epochs; conv2d forward and backward ratios <= 10 against torch; the
+from-scratch MLP >= 85% after 25 epochs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 # As the funml command does, before torch loads: sleeping OpenMP waits (funml.runtime).
@@ -33,55 +33,28 @@ configure_process()
 
 import numpy as np
 
+from funml.data.dataset import ImageDataset
 from funml.errors import FunmlError
+from funml.timing import duration
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 PARTS = ("knn", "pca", "softmax", "conv2d", "mlp")
+QUICK_SIZES = (10_000, 1_000)  # training and test images of a --quick run
 
 
-@dataclass
-class Data:
-    name: str
-    x_train: np.ndarray  # (n, 784) float64 in [0, 1]
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-@dataclass
-class Row:
+def row(name, seconds, reference, reference_seconds, score, reference_score, target=""):
     """One line of the table: funml against one reference on the same work."""
-
-    name: str
-    funml_time: float
-    reference: str
-    reference_time: float
-    funml_score: str
-    reference_score: str
-    target: str = ""
-
-    @property
-    def ratio(self) -> float:
-        return self.funml_time / self.reference_time
-
-
-def timed(fn: Callable):
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
-
-
-def best_pair(funml_fn: Callable, reference_fn: Callable, repeat: int) -> tuple[float, float]:
-    """Best time of each, running them alternately ``repeat`` times."""
-    ours, theirs = [], []
-    for _ in range(repeat):
-        ours.append(timed(funml_fn)[1])
-        theirs.append(timed(reference_fn)[1])
-    return min(ours), min(theirs)
-
-
-def accuracy(pred, y) -> str:
-    return f"acc {100 * np.mean(pred == y):.2f}%"
+    ratio = seconds / reference_seconds
+    return (
+        name,
+        f"{seconds:.3f}",
+        reference,
+        f"{reference_seconds:.3f}",
+        f"{ratio:.2f}",
+        score,
+        reference_score,
+        target,
+    )
 
 
 def verdict(ok: bool, text: str, quick: bool) -> str:
@@ -90,101 +63,78 @@ def verdict(ok: bool, text: str, quick: bool) -> str:
     return f"{text} {'met' if ok else 'MISSED'}"
 
 
-def load_data(quick: bool) -> Data:
+def load_data(quick: bool) -> ImageDataset:
     """Fashion-MNIST, or MNIST's test set split in halves when that is all there is."""
     from funml.data import load_dataset
+    from funml.experiments.context import subset
+    from funml.experiments.data28 import mnist_test_halves
 
     try:
         ds = load_dataset("fashion-mnist", download=False)
-        name, train, test = "Fashion-MNIST", ds.train, ds.test
     except FunmlError:
-        from funml.data import Split
-        from funml.data.mnist import load_split
-
-        data_dir = MNIST_DIR if MNIST_DIR.is_dir() else None
-        full = load_split("mnist", "test", data_dir=data_dir, download=False)
-        half = len(full) // 2
-        name = "MNIST test set, halves"
-        train = Split(full.images[:half], full.labels[:half])
-        test = Split(full.images[half:], full.labels[half:])
-    n_train, n_test = (10_000, 1_000) if quick else (len(train), len(test))
-    flat = lambda images, n: images[:n].reshape(n, -1) / 255.0  # noqa: E731
-    return Data(
-        f"{name}{' (quick subset)' if quick else ''}",
-        flat(train.images, n_train),
-        train.labels[:n_train],
-        flat(test.images, n_test),
-        test.labels[:n_test],
-    )
+        ds = mnist_test_halves(MNIST_DIR if MNIST_DIR.is_dir() else None)
+        if ds is None:
+            raise SystemExit(
+                "Neither Fashion-MNIST nor MNIST's test set was found: "
+                "run `funml data fetch fashion-mnist` first."
+            ) from None
+    return subset(ds, *QUICK_SIZES) if quick else ds
 
 
-def bench_knn(data: Data, quick: bool) -> tuple[list[Row], list[str]]:
-    from sklearn.neighbors import KNeighborsClassifier
-
-    from funml.scratch import KNNClassifier
+def bench_knn(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
+    from funml.experiments.knn import measure_knn
 
     rows, notes = [], []
     for dtype in (np.float64, np.float32):
-        x_train, x_test = data.x_train.astype(dtype), data.x_test.astype(dtype)
-        ours, t_ours = timed(lambda: KNNClassifier(3).fit(x_train, data.y_train).predict(x_test))  # noqa: B023
-        sk = KNeighborsClassifier(3, algorithm="brute")
-        theirs, t_theirs = timed(lambda: sk.fit(x_train, data.y_train).predict(x_test))  # noqa: B023
-        same = int(np.sum(ours == theirs))
-        ok = same == len(x_test) and t_ours / t_theirs <= 1.5
+        m = measure_knn(ds, ks=(3,), dtype=dtype)
+        r = m.by_k[3]
+        only_ties = r.disagreements == r.disagreements_at_exact_ties
+        ok = only_ties and r.seconds / r.seconds_sklearn <= 1.5
         rows.append(
-            Row(
-                f"KNN k=3 brute, {np.dtype(dtype).name}, {len(x_test):,} x {len(x_train):,}",
-                t_ours,
+            row(
+                f"KNN k=3 brute, {m.dtype}, {m.n_test:,} x {m.n_train:,}",
+                r.seconds,
                 "sklearn brute",
-                t_theirs,
-                accuracy(ours, data.y_test),
-                accuracy(theirs, data.y_test),
-                verdict(ok, f"equal {same:,}/{len(x_test):,}, ratio<=1.5", quick),
+                r.seconds_sklearn,
+                f"acc {r.accuracy:.2%}",
+                f"acc {r.accuracy_sklearn:.2%}",
+                verdict(
+                    ok, f"equal {m.n_test - r.disagreements:,}/{m.n_test:,}, ratio<=1.5", quick
+                ),
             )
         )
         notes.append(
-            f"KNN {np.dtype(dtype).name}: {len(x_test) - same} of {len(x_test):,} predictions "
-            "differ from scikit-learn's."
+            f"KNN {m.dtype}: {r.disagreements} of {m.n_test:,} predictions differ from "
+            f"scikit-learn's, {r.disagreements_at_exact_ties} of them at an exact distance tie."
         )
     return rows, notes
 
 
-def bench_pca(data: Data, quick: bool) -> tuple[list[Row], list[str]]:
-    from sklearn.decomposition import PCA as SkPCA
+def bench_pca(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
+    from funml.experiments.pca import measure_pca
 
-    from funml.scratch import PCA, components_for_variance
-
-    x = data.x_train
-    ours, theirs = PCA().fit(x), SkPCA(svd_solver="covariance_eigh").fit(x)
-    t_ours, t_theirs = best_pair(
-        lambda: PCA().fit(x), lambda: SkPCA(svd_solver="covariance_eigh").fit(x), repeat=7
-    )
-    need = lambda ratio: "/".join(  # noqa: E731
-        str(components_for_variance(ratio, p)) for p in (0.9, 0.95, 0.99)
-    )
-    k = 50
-    errors = []
-    for model in (PCA(k).fit(x), SkPCA(k, svd_solver="covariance_eigh").fit(x)):
-        errors.append(
-            np.mean((model.inverse_transform(model.transform(data.x_test)) - data.x_test) ** 2)
+    m = measure_pca(ds, repeats=3 if quick else 7)
+    need = lambda counts: "/".join(str(k) for k in counts.values())  # noqa: E731
+    ratio = m.fit_seconds / m.fit_seconds_sklearn
+    rows = [
+        row(
+            f"PCA fit, {m.n_train:,} x {m.n_features}",
+            m.fit_seconds,
+            "sklearn covariance_eigh",
+            m.fit_seconds_sklearn,
+            f"k90/95/99 {need(m.components_needed)}",
+            f"k90/95/99 {need(m.components_needed_sklearn)}",
+            verdict(ratio <= 1.5, "ratio<=1.5", quick),
         )
-    rel = np.max(np.abs(ours.explained_variance_[:k] / theirs.explained_variance_[:k] - 1))
-    row = Row(
-        f"PCA fit, {x.shape[0]:,} x {x.shape[1]}",
-        t_ours,
-        "sklearn covariance_eigh",
-        t_theirs,
-        f"k90/95/99 {need(ours.explained_variance_ratio_)}",
-        f"k90/95/99 {need(theirs.explained_variance_ratio_)}",
-        verdict(t_ours / t_theirs <= 1.5, "ratio<=1.5", quick),
-    )
-    notes = [
-        f"PCA: components for 90/95/99% of the variance: {need(ours.explained_variance_ratio_)} "
-        f"(scikit-learn: {need(theirs.explained_variance_ratio_)}); top-{k} explained variances "
-        f"agree to {rel:.1e} relative; test reconstruction MSE with {k} components "
-        f"{errors[0]:.6f} (scikit-learn {errors[1]:.6f})."
     ]
-    return [row], notes
+    notes = [
+        f"PCA: explained variances agree with scikit-learn's to "
+        f"{m.max_relative_variance_difference:.1e} relative; the first {m.n_top_components} "
+        f"components' |cosine| within {1 - m.min_abs_cosine_top_components:.1e} of 1; "
+        f"reconstructions from {m.components_reconstructed} components to "
+        f"{m.max_reconstruction_difference:.1e}."
+    ]
+    return rows, notes
 
 
 # The course's per-sample SGD, and the vectorised minibatch setting it is compared with.
@@ -192,156 +142,101 @@ SOFTMAX_SGD = {"lr": 1e-3, "batch_size": 1}
 SOFTMAX_MINIBATCH = {"lr": 0.1, "batch_size": 32}
 
 
-def bench_softmax(data: Data, quick: bool) -> tuple[list[Row], list[str]]:
-    from sklearn.linear_model import LogisticRegression
-
-    from funml.scratch import SoftmaxRegression
+def bench_softmax(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
+    from funml.experiments.softmax import measure_softmax
 
     epochs = 2 if quick else 20
-    fit = lambda **kw: SoftmaxRegression(epochs=epochs, seed=0, **kw).fit(  # noqa: E731
-        data.x_train, data.y_train
-    )
-    sgd, t_sgd = timed(lambda: fit(**SOFTMAX_SGD))
-    mini, t_mini = timed(lambda: fit(**SOFTMAX_MINIBATCH))
-    max_iter = 20 if quick else 100
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter
-        sk, t_sk = timed(
-            lambda: LogisticRegression(max_iter=max_iter).fit(data.x_train, data.y_train)
-        )
-    acc_sgd = np.mean(sgd.predict(data.x_test) == data.y_test)
-    rows = [
-        Row(
-            f"softmax, {epochs} epochs, batch_size=1 lr={SOFTMAX_SGD['lr']}",
-            t_sgd,
-            f"funml batch_size={SOFTMAX_MINIBATCH['batch_size']} lr={SOFTMAX_MINIBATCH['lr']}",
-            t_mini,
-            accuracy(sgd.predict(data.x_test), data.y_test),
-            accuracy(mini.predict(data.x_test), data.y_test),
-            verdict(acc_sgd >= 0.84, "acc>=84%", quick),
-        ),
-        Row(
-            f"softmax, {epochs} epochs, batch_size={SOFTMAX_MINIBATCH['batch_size']}",
-            t_mini,
-            f"sklearn LogisticRegression lbfgs {max_iter} it",
-            t_sk,
-            accuracy(mini.predict(data.x_test), data.y_test),
-            accuracy(sk.predict(data.x_test), data.y_test),
-        ),
-    ]
-    notes = [
-        f"softmax: final training loss {sgd.loss_history_[-1]:.4f} (batch_size=1) and "
-        f"{mini.loss_history_[-1]:.4f} (batch_size={SOFTMAX_MINIBATCH['batch_size']})."
-    ]
-    return rows, notes
-
-
-def bench_conv2d(data: Data, quick: bool) -> tuple[list[Row], list[str]]:
-    import torch
-    import torch.nn.functional as F
-
-    from funml.scratch import conv2d, conv2d_backward, conv2d_loop
-
-    rng = np.random.default_rng(0)
     rows, notes = [], []
-    repeat = 3 if quick else 10
-    for dtype in (np.float32, np.float64):
-        x = rng.normal(size=(64, 32, 12, 12)).astype(dtype)
-        w = rng.normal(size=(64, 32, 5, 5)).astype(dtype)
-        b = rng.normal(size=64).astype(dtype)
-        g = rng.normal(size=(64, 64, 8, 8)).astype(dtype)
-
-        def ours(x=x, w=w, b=b, g=g):
-            return conv2d(x, w, b), *conv2d_backward(g, x, w)
-
-        def theirs(x=x, w=w, b=b, g=g):
-            xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-            out = F.conv2d(xt, wt, bt)
-            out.backward(torch.from_numpy(g))
-            return out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
-
-        t_ours, t_theirs = best_pair(ours, theirs, repeat)
-        diff = max(
-            float(np.abs(a - r).max() / np.abs(r).max())
-            for a, r in zip(ours(), theirs(), strict=True)
+    for settings in (SOFTMAX_SGD, SOFTMAX_MINIBATCH):
+        # scikit-learn's fit is cached per process: both settings compare with one fit.
+        m = measure_softmax(ds, epochs, seed=0, **settings)
+        target = (
+            verdict(m.test_accuracy >= 0.84, "acc>=84%", quick) if settings is SOFTMAX_SGD else ""
         )
         rows.append(
-            Row(
-                f"conv2d fwd+bwd {np.dtype(dtype).name} (64,32,12,12)*(64,32,5,5)",
-                t_ours,
-                "torch conv2d + autograd",
-                t_theirs,
-                f"rel err {diff:.1e}",
-                "reference",
-                verdict(t_ours / t_theirs <= 10, "ratio<=10", quick),
+            row(
+                f"softmax, {epochs} epochs, batch_size={m.batch_size} lr={m.lr:g}",
+                m.train_seconds,
+                "sklearn LogisticRegression lbfgs 200 it",
+                m.train_seconds_sklearn,
+                f"acc {m.test_accuracy:.2%}",
+                f"acc {m.test_accuracy_sklearn:.2%}",
+                target,
             )
         )
-    x, w = rng.normal(size=(4, 8, 12, 12)), rng.normal(size=(8, 8, 5, 5))
-    t_loop, t_torch = best_pair(
-        lambda: conv2d_loop(x, w),
-        lambda: F.conv2d(torch.from_numpy(x), torch.from_numpy(w)),
-        repeat=1 if quick else 3,
-    )
-    t_vec, _ = best_pair(lambda: conv2d(x, w), lambda: None, repeat=repeat)
-    ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w)).numpy()
-    rows.append(
-        Row(
-            "conv2d_loop fwd float64 (4,8,12,12)*(8,8,5,5)",
-            t_loop,
-            "torch conv2d",
-            t_torch,
-            f"max err {np.abs(conv2d_loop(x, w) - ref).max():.1e}",
-            "reference",
+        notes.append(
+            f"softmax, batch_size={m.batch_size}: final training loss {m.loss_history[-1]:.4f}; "
+            f"gradient check relative error {m.gradient_check.relative_error:.1e}."
         )
-    )
-    notes.append(
-        f"conv2d on (4,8,12,12)*(8,8,5,5): loop {t_loop * 1e3:.1f} ms, vectorised "
-        f"{t_vec * 1e3:.3f} ms ({t_loop / t_vec:.0f}x faster), torch {t_torch * 1e3:.3f} ms."
-    )
     return rows, notes
 
 
-# Settings for Fashion-MNIST; lr=1.0 (the course default) is too large for it.
-MLP_SETTINGS = {"hidden_layer_sizes": (128,), "lr": 0.1, "batch_size": 8}
+def bench_conv2d(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
+    from funml.experiments.conv2d import LOOP_SHAPES, measure_conv2d
 
-
-def bench_mlp(data: Data, quick: bool) -> tuple[list[Row], list[str]]:
-    from sklearn.neural_network import MLPClassifier as SkMLP
-
-    from funml.scratch import MLPClassifier
-
-    epochs = 2 if quick else 25
-    ours, t_ours = timed(
-        lambda: MLPClassifier(**MLP_SETTINGS, epochs=epochs, seed=0).fit(data.x_train, data.y_train)
-    )
-    # scikit-learn's MLP with the same layers and epochs, and its default Adam on batches of
-    # 200: plain SGD on batches of 8 took it 16 times as long as funml in a 2-epoch trial.
-    sk = SkMLP(
-        hidden_layer_sizes=MLP_SETTINGS["hidden_layer_sizes"],
-        activation="logistic",
-        max_iter=epochs,
-        n_iter_no_change=epochs + 1,
-        random_state=0,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter
-        _, t_theirs = timed(lambda: sk.fit(data.x_train, data.y_train))
-    acc = np.mean(ours.predict(data.x_test) == data.y_test)
-    row = Row(
-        f"MLP 784-128-10 sigmoid, {epochs} epochs, batch 8, lr {MLP_SETTINGS['lr']}",
-        t_ours,
-        "sklearn MLP, logistic, Adam batch 200",
-        t_theirs,
-        accuracy(ours.predict(data.x_test), data.y_test),
-        accuracy(sk.predict(data.x_test), data.y_test),
-        verdict(acc >= 0.85, "acc>=85%", quick),
-    )
-    best = int(np.argmax(ours.history_["train_accuracy"]))
-    notes = [
-        f"MLP: per-epoch training time {np.mean(ours.history_['seconds']):.1f} s; final train "
-        f"loss {ours.history_['train_loss'][-1]:.4f}; best train accuracy at epoch {best + 1}."
+    image = ds.test.images[0].astype(np.float64) / ds.pixel_max
+    m = measure_conv2d(image, batch=64, seed=0, repeats=3 if quick else 10)
+    shapes = f"{m.speed_input}*{m.speed_weights}".replace(" ", "")
+    error = f"max err {m.max_abs_difference_float32:.1e}"
+    rows = [
+        row(
+            f"conv2d fwd float32 {shapes}",
+            m.forward_seconds,
+            "torch conv2d",
+            m.forward_seconds_torch,
+            error,
+            "reference",
+            verdict(m.forward_ratio <= 10, "ratio<=10", quick),
+        ),
+        row(
+            f"conv2d bwd float32 {shapes}",
+            m.backward_seconds,
+            "torch autograd",
+            m.backward_seconds_torch,
+            "",
+            "reference",
+            verdict(m.backward_ratio <= 10, "ratio<=10", quick),
+        ),
+        row(
+            f"conv2d_loop fwd float64 {'*'.join(map(str, LOOP_SHAPES)).replace(' ', '')}",
+            m.loop_seconds_small,
+            "funml vectorised conv2d",
+            m.vectorised_seconds_small,
+            f"max err {m.loop_vs_vectorised_difference:.1e}",
+            "reference",
+        ),
     ]
-    return [row], notes
+    notes = [
+        f"conv2d: forward and all gradients equal torch's to {m.max_abs_difference_float64:.1e} "
+        f"in float64 on {len(m.cases)} shapes; torch ran on {m.torch_threads} thread(s)."
+    ]
+    return rows, notes
+
+
+def bench_mlp(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
+    from funml.experiments.mlp_scratch import measure_mlp_scratch
+
+    m = measure_mlp_scratch(ds, 2 if quick else 25, seed=0)
+    layers = "-".join(map(str, (ds.image_shape[0] * ds.image_shape[1], *m.hidden_layer_sizes)))
+    rows = [
+        row(
+            f"MLP {layers}-{ds.n_classes} sigmoid, {m.epochs} epochs, batch {m.batch_size}, "
+            f"lr {m.lr:g}",
+            m.train_seconds,
+            f"sklearn MLP, logistic, Adam batch {m.batch_size_sklearn}, {m.epochs_sklearn} epochs",
+            m.train_seconds_sklearn,
+            f"acc {m.test_accuracy:.2%}",
+            f"acc {m.test_accuracy_sklearn:.2%}",
+            verdict(m.test_accuracy >= 0.85, "acc>=85%", quick),
+        )
+    ]
+    h = m.history
+    notes = [
+        f"MLP: trained on {m.n_fit:,} images, validated on {m.n_val:,}; per-epoch training "
+        f"time {duration(m.mean_epoch_seconds)}; final train loss {h['train_loss'][-1]:.4f}; "
+        f"validation accuracy {h['val_accuracy'][-1]:.2%}."
+    ]
+    return rows, notes
 
 
 BENCHES = {
@@ -370,22 +265,9 @@ def machine() -> list[str]:
     return lines
 
 
-def print_table(rows: list[Row]) -> None:
+def print_table(rows: list[tuple]) -> None:
     head = ("algorithm", "funml s", "reference", "ref s", "ratio", "funml", "reference", "target")
-    cells = [
-        (
-            r.name,
-            f"{r.funml_time:.3f}",
-            r.reference,
-            f"{r.reference_time:.3f}",
-            f"{r.ratio:.2f}",
-            r.funml_score,
-            r.reference_score,
-            r.target,
-        )
-        for r in rows
-    ]
-    widths = [max(len(str(c[i])) for c in [head, *cells]) for i in range(len(head))]
+    widths = [max(len(str(c[i])) for c in [head, *rows]) for i in range(len(head))]
     numeric = {1, 3, 4}
     fmt = lambda c: "  ".join(  # noqa: E731
         str(v).rjust(w) if i in numeric else str(v).ljust(w)
@@ -393,7 +275,7 @@ def print_table(rows: list[Row]) -> None:
     )
     print(fmt(head))
     print("  ".join("-" * w for w in widths))
-    for c in cells:
+    for c in rows:
         print(fmt(c))
 
 
@@ -403,18 +285,18 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
     args = parser.parse_args()
 
-    data = load_data(args.quick)
+    ds = load_data(args.quick)
     for line in machine():
         print(line)
     print(
-        f"data: {data.name}, {len(data.x_train):,} train / {len(data.x_test):,} test, "
-        "pixels / 255 in float64"
+        f"data: {ds.name}{' (quick subset)' if args.quick else ''}, "
+        f"{len(ds.train):,} train / {len(ds.test):,} test"
     )
     if args.quick:
         print("quick run: subsets and few epochs, so the targets do not apply")
     rows, notes = [], []
     for part in args.only:
-        part_rows, part_notes = BENCHES[part](data, args.quick)
+        part_rows, part_notes = BENCHES[part](ds, args.quick)
         rows += part_rows
         notes += part_notes
         print(f"... {part} done", flush=True)

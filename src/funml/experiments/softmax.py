@@ -2,16 +2,123 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 from matplotlib.figure import Figure
 
-from funml.experiments._common import anchor, features, logistic_reference, percent
+from funml.data.dataset import ImageDataset
+from funml.experiments._common import anchor, features, logistic_reference
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
 from funml.timing import timer
 
 LR = 1e-3  # the course's learning rate and batch size
 BATCH_SIZE = 1
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """Hand-derived gradients against central finite differences."""
+
+    entries_checked: int
+    relative_error: float  # ||numeric - analytic|| / (||numeric|| + ||analytic||)
+    h: float  # the finite-difference step
+
+
+@dataclass(frozen=True)
+class SoftmaxMeasurement:
+    dataset: str
+    n_train: int
+    n_test: int
+    epochs: int
+    lr: float
+    batch_size: int
+    test_accuracy: float  # a fraction
+    test_accuracy_sklearn: float  # scikit-learn's logistic regression, same data
+    loss_history: tuple[float, ...]  # mean training cross-entropy after each epoch
+    gradient_check: GradientCheck
+    train_seconds: float
+    train_seconds_sklearn: float
+
+
+def measure_softmax(
+    ds: ImageDataset, epochs: int = 20, *, lr: float = LR, batch_size: int = BATCH_SIZE, seed=0
+) -> SoftmaxMeasurement:
+    """funml's SoftmaxRegression trained on ``ds``, against scikit-learn's logistic regression.
+
+    Pixels scaled to [0, 1] in float64. The reference (L-BFGS, up to 200 iterations) is
+    fitted once per process and data set, so measuring several settings costs it once.
+    """
+    from funml.scratch.softmax import SoftmaxRegression
+
+    x_train, x_test = (features(s, ds.pixel_max, np.float64) for s in (ds.train, ds.test))
+    y_train, y_test = ds.train.labels, ds.test.labels
+    with timer() as t_funml:
+        model = SoftmaxRegression(lr=lr, epochs=epochs, batch_size=batch_size, seed=seed)
+        model.fit(x_train, y_train)
+    accuracy_sk, seconds_sk = logistic_reference(ds)
+    return SoftmaxMeasurement(
+        dataset=ds.name,
+        n_train=len(y_train),
+        n_test=len(y_test),
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        test_accuracy=float(model.score(x_test, y_test)),
+        test_accuracy_sklearn=accuracy_sk,
+        loss_history=tuple(float(v) for v in model.loss_history_),
+        gradient_check=gradient_check(model, x_train, y_train, seed),
+        train_seconds=t_funml.seconds,
+        train_seconds_sklearn=seconds_sk,
+    )
+
+
+def present_softmax(m: SoftmaxMeasurement, published=None) -> Result:
+    """The report's view of ``m``; ``published`` is the ``(accuracy, source)`` anchor."""
+    refs = [
+        Reference(
+            "test accuracy",
+            m.test_accuracy,
+            m.test_accuracy_sklearn,
+            "scikit-learn LogisticRegression (L-BFGS, up to 200 iterations), same data",
+            "%",
+        ),
+    ]
+    if published:
+        refs.append(Reference("test accuracy (anchor)", m.test_accuracy, *published, "%"))
+    refs += [
+        Reference(
+            "gradient check: relative error ||num - ana|| / (||num|| + ||ana||)",
+            m.gradient_check.relative_error,
+            1e-6,
+            f"central finite differences (h = {m.gradient_check.h:g}); below 1e-6 means right",
+        ),
+        Reference(
+            "training time",
+            m.train_seconds,
+            m.train_seconds_sklearn,
+            "scikit-learn LogisticRegression, same data",
+            "s",
+        ),
+    ]
+    losses, gap = m.loss_history, m.test_accuracy_sklearn - m.test_accuracy
+    return Result(
+        metrics=asdict(m),
+        verdict=(
+            f"After {m.epochs} epochs of per-sample SGD the training loss fell from "
+            f"{losses[0]:.3f} to {losses[-1]:.3f} and the test accuracy is {m.test_accuracy:.2%} "
+            f"({100 * abs(gap):.2f} points {'below' if gap > 0 else 'above'} scikit-learn's "
+            f"logistic regression, {m.test_accuracy_sklearn:.2%}); the hand-derived gradients "
+            f"agree with finite differences to {m.gradient_check.relative_error:.1e}."
+        ),
+        references=refs,
+        figures={"Training loss per epoch (per-sample SGD, lr 1e-3)": _loss_figure(losses)},
+        notes=[
+            f"{m.dataset}: {m.n_train:,} training and {m.n_test:,} test images, pixels "
+            f"scaled to [0, 1]; {m.epochs} epochs, lr {m.lr:g}, batch size {m.batch_size}."
+        ],
+    )
 
 
 @experiment(
@@ -23,87 +130,18 @@ BATCH_SIZE = 1
     ),
 )
 def run_softmax(settings, context) -> Result:
-    from funml.scratch.softmax import SoftmaxRegression
-
     ds = context.dataset()
-    epochs = context.sizes.softmax_epochs
-    x_train, x_test = (
-        features(ds.train, ds.pixel_max, np.float64),
-        features(ds.test, ds.pixel_max, np.float64),
-    )
-    y_train, y_test = ds.train.labels, ds.test.labels
-    with timer() as t_funml:
-        model = SoftmaxRegression(lr=LR, epochs=epochs, batch_size=BATCH_SIZE, seed=settings.seed)
-        model.fit(x_train, y_train)
-    accuracy = percent(model.score(x_test, y_test))
-    accuracy_sk, seconds_sk = logistic_reference(ds)
-    check = gradient_check(model, x_train, y_train, settings.seed)
-
-    refs = [
-        Reference(
-            "test accuracy",
-            accuracy,
-            accuracy_sk,
-            "scikit-learn LogisticRegression (L-BFGS, up to 200 iterations), same data",
-            "%",
-        ),
-    ]
-    published = anchor(ds, "softmax")
-    if published:
-        refs.append(Reference("test accuracy (anchor)", accuracy, *published, unit="%"))
-    refs += [
-        Reference(
-            "gradient check: relative error ||num - ana|| / (||num|| + ||ana||)",
-            check["relative_error"],
-            1e-6,
-            "central finite differences (h = 1e-6); below 1e-6 means right",
-        ),
-        Reference(
-            "training time",
-            t_funml.seconds,
-            seconds_sk,
-            "scikit-learn LogisticRegression, same data",
-            "s",
-        ),
-    ]
-    losses = [float(v) for v in model.loss_history_]
-    gap = accuracy_sk - accuracy
-    return Result(
-        metrics={
-            "epochs": epochs,
-            "lr": LR,
-            "batch_size": BATCH_SIZE,
-            "test_accuracy": accuracy,
-            "test_accuracy_sklearn": accuracy_sk,
-            "loss_history": losses,
-            "gradient_check": check,
-            "train_seconds": t_funml.seconds,
-            "train_seconds_sklearn": seconds_sk,
-        },
-        verdict=(
-            f"After {epochs} epochs of per-sample SGD the training loss fell from "
-            f"{losses[0]:.3f} to {losses[-1]:.3f} and the test accuracy is {accuracy:.2f}% "
-            f"({abs(gap):.2f} points {'below' if gap > 0 else 'above'} scikit-learn's logistic "
-            f"regression, {accuracy_sk:.2f}%); the "
-            f"hand-derived gradients agree with finite differences to "
-            f"{check['relative_error']:.1e}."
-        ),
-        references=refs,
-        figures={"Training loss per epoch (per-sample SGD, lr 1e-3)": _loss_figure(losses)},
-        notes=[
-            f"{ds.name}: {len(y_train):,} training and {len(y_test):,} test images, pixels "
-            f"scaled to [0, 1]; {epochs} epochs, lr {LR:g}, batch size {BATCH_SIZE}."
-        ],
-    )
+    m = measure_softmax(ds, context.sizes.softmax_epochs, seed=settings.seed)
+    return present_softmax(m, anchor(ds, "softmax"))
 
 
-def gradient_check(model, x, y, seed: int, n_entries: int = 30, h: float = 1e-6) -> dict:
+def gradient_check(model, x, y, seed: int, n_entries: int = 30, h: float = 1e-6) -> GradientCheck:
     """Compare :func:`softmax_gradients` with central differences of :func:`softmax_loss`.
 
     At the trained weights, on a batch of 16 training samples, for ``n_entries`` random
     entries of W and every entry of b.
     """
-    from funml.scratch.softmax import softmax_gradients, softmax_loss
+    from funml.scratch.softmax import softmax_gradients
 
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(x), size=min(16, len(x)), replace=False)
@@ -111,7 +149,6 @@ def gradient_check(model, x, y, seed: int, n_entries: int = 30, h: float = 1e-6)
     t = (y[idx, None] == model.classes_).astype(np.float64)  # (16, n_classes) one-hot
     w, b = model.coef_.copy(), model.intercept_.copy()
     dw, db = softmax_gradients(w, b, xb, t)
-    numeric, analytic = [], []
     entries = [
         ("w", (int(r), int(c)))
         for r, c in zip(
@@ -120,23 +157,28 @@ def gradient_check(model, x, y, seed: int, n_entries: int = 30, h: float = 1e-6)
             strict=True,
         )
     ] + [("b", (i,)) for i in range(len(b))]
-    for name, index in entries:
-        p = w if name == "w" else b
-        old = p[index]
-        p[index] = old + h
-        up = softmax_loss(w, b, xb, t)
-        p[index] = old - h
-        down = softmax_loss(w, b, xb, t)
-        p[index] = old
-        numeric.append((up - down) / (2 * h))
-        analytic.append((dw if name == "w" else db)[index])
-    numeric, analytic = np.array(numeric), np.array(analytic)
+    numeric = np.array([_central_difference(w, b, xb, t, p, i, h) for p, i in entries])
+    analytic = np.array([(dw if p == "w" else db)[i] for p, i in entries])
     # Relative to the size of the gradient as a whole: entries that are ~0 (pixels that are
     # 0 in every sample of the batch) would otherwise divide rounding noise by noise.
     error = np.linalg.norm(numeric - analytic) / max(
         np.linalg.norm(numeric) + np.linalg.norm(analytic), 1e-12
     )
-    return {"entries_checked": len(entries), "relative_error": float(error), "h": h}
+    return GradientCheck(entries_checked=len(entries), relative_error=float(error), h=h)
+
+
+def _central_difference(w, b, xb, t, name: str, index: tuple, h: float) -> float:
+    """d loss / d (w or b)[index] by central differences; ``w`` and ``b`` are restored."""
+    from funml.scratch.softmax import softmax_loss
+
+    p = w if name == "w" else b
+    old = p[index]
+    p[index] = old + h
+    up = softmax_loss(w, b, xb, t)
+    p[index] = old - h
+    down = softmax_loss(w, b, xb, t)
+    p[index] = old
+    return (up - down) / (2 * h)
 
 
 def _loss_figure(losses) -> Figure:

@@ -15,7 +15,6 @@ p = softmax(z_L). With the cross-entropy loss, the gradient at the logits z_L is
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -24,6 +23,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted, v
 
 from funml.scratch._validation import check_float, check_int
 from funml.scratch.softmax import cross_entropy, softmax
+from funml.timing import timer
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -201,18 +201,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         weights = init_weights([X.shape[1], *hidden, len(self.classes_)], self.bias, rng)
         self.history_ = {k: [] for k in _HISTORY_KEYS}
         for _ in range(epochs):
-            start_time = time.perf_counter()
-            order = rng.permutation(len(X))
-            xs, ts = X[order], t[order]
-            for start in range(0, len(X), batch_size):
-                batch = slice(start, start + batch_size)
-                zs, activations = feed_forward(weights, xs[batch], self.bias)
-                grads = back_prop(weights, zs, activations, ts[batch], self.bias)
-                for w, g in zip(weights, grads, strict=True):
-                    w -= lr * g
-            seconds = time.perf_counter() - start_time
+            with timer() as epoch_time:
+                order = rng.permutation(len(X))
+                xs, ts = X[order], t[order]
+                for start in range(0, len(X), batch_size):
+                    batch = slice(start, start + batch_size)
+                    zs, activations = feed_forward(weights, xs[batch], self.bias)
+                    grads = back_prop(weights, zs, activations, ts[batch], self.bias)
+                    for w, g in zip(weights, grads, strict=True):
+                        w -= lr * g
             self.weights_ = weights
-            self._record_epoch(X, y, X_val, y_val, seconds)
+            self._record_epoch(X, y, X_val, y_val, epoch_time.seconds)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
