@@ -53,6 +53,9 @@ class Result:
         Numbers (and short strings) for ``metrics.json``; plain JSON types or NumPy scalars.
     verdict : str
         One line: what the numbers say about the course's question.
+    answer : str
+        The course's question answered in words (2-6 sentences), quoting this run's numbers.
+        Where the course's published answer was wrong, it says so and gives the right one.
     references : list of Reference
         Measured values next to their references.
     figures : dict of str to matplotlib Figure
@@ -67,6 +70,7 @@ class Result:
 
     metrics: dict[str, Any] = field(default_factory=dict)
     verdict: str = ""
+    answer: str = ""
     references: list[Reference] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     tables: list[Table] = field(default_factory=list)

@@ -73,6 +73,7 @@ class Outcome:
         return entry | {
             "metrics": r.metrics,
             "verdict": r.verdict,
+            "answer": r.answer,
             "references": [dataclasses.asdict(ref) for ref in r.references],
             "figures": list(self.figure_files.values()),
             "notes": r.notes,

@@ -137,7 +137,8 @@ def _section(run_path: Path, o) -> str:
 
 def _result(run_path: Path, r, figure_files: dict[str, str]) -> list[str]:
     """The body of a finished experiment's section: verdict, notes, numbers, figures."""
-    parts = [f'<p class="verdict"><strong>Verdict.</strong> {_e(r.verdict)}</p>']
+    parts = [f'<p class="answer"><strong>Answer.</strong> {_e(r.answer)}</p>'] if r.answer else []
+    parts.append(f'<p class="verdict"><strong>Verdict.</strong> {_e(r.verdict)}</p>')
     if r.notes:
         parts.append("<ul class='notes'>" + "".join(f"<li>{_e(n)}</li>" for n in r.notes))
         parts.append("</ul>")

@@ -30,6 +30,7 @@ nav .sum { color: var(--muted); font-size: .9rem; }
 .time { color: var(--muted); font-size: .85rem; font-weight: normal; }
 section { border-top: 2px solid var(--line); margin-top: 1.5rem; }
 .question { font-style: italic; }
+.answer { border-left: 4px solid #4a6fa5; padding: .4rem .6rem; background: #f1f5fb; }
 .verdict { background: #eef6ee; border-left: 4px solid var(--ok); padding: .4rem .6rem; }
 .error { background: #fbeeed; border-left: 4px solid var(--bad); padding: .4rem .6rem; }
 .notes { color: var(--muted); }
@@ -44,7 +45,7 @@ footer { color: var(--muted); font-size: .85rem; border-top: 1px solid var(--lin
   body { max-width: none; padding: 0; font-size: 11pt; }
   .top, details { display: none; }
   section { break-before: page; border: none; }
-  figure, table, .verdict { break-inside: avoid; }
+  figure, table, .verdict, .answer { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
   .scroll { overflow: visible; }
 }
