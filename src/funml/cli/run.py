@@ -27,7 +27,8 @@ from funml.experiments.settings import DATASETS
     "--out", type=click.Path(path_type=Path), help="Run folder (new or empty; never overwritten)."
 )
 @click.option("--jobs", type=int, default=1, show_default=True, help="Experiments in parallel.")
-def run(names, list_, dataset, data_dir, images, quick, seed, out, jobs):
+@click.option("--pdf", is_flag=True, help="Also print the report to report.pdf (needs Chromium).")
+def run(names, list_, dataset, data_dir, images, quick, seed, out, jobs, pdf):
     """Run course experiments (default: all) and write runs/<name>-<time>/report.html.
 
     Each experiment prints a line with its status and time. The exit code is non-zero
@@ -47,6 +48,7 @@ def run(names, list_, dataset, data_dir, images, quick, seed, out, jobs):
         seed=seed,
         out=out,
         jobs=jobs,
+        pdf=pdf,
     )
 
     def line(outcome) -> None:
@@ -57,6 +59,10 @@ def run(names, list_, dataset, data_dir, images, quick, seed, out, jobs):
     result = run_experiments(settings, names or ("all",), on_done=line)
     click.echo(f"{'total':<18} {'':<6} {result.seconds:7.1f} s")
     click.echo(f"Report: {result.report}")
+    if result.pdf is not None:
+        click.echo(f"PDF: {result.pdf}")
+    if result.pdf_error is not None:
+        raise click.ClickException(result.pdf_error)
     if result.failed:
         raise click.ClickException(
             f"{len(result.failed)} experiment(s) failed ({', '.join(result.failed)}); "

@@ -67,10 +67,16 @@ def experiment(name: str, *, summary: str, question: str) -> Callable[[Callable]
 
 
 def experiments() -> dict[str, Experiment]:
-    """All experiments, by name, in report order."""
+    """All experiments, by name, in report order (the order of :data:`MODULES`).
+
+    The order does not depend on which experiment module happened to be imported first.
+    """
     for module in MODULES:
         importlib.import_module(f"funml.experiments.{module}")
-    return dict(_REGISTRY)
+    rank = {f"funml.experiments.{module}": i for i, module in enumerate(MODULES)}
+    # Within a module, registration order (dicts and sorted() keep it).
+    ordered = sorted(_REGISTRY.values(), key=lambda e: rank[e.func.__module__])
+    return {e.name: e for e in ordered}
 
 
 def resolve(names: list[str] | tuple[str, ...]) -> list[str]:

@@ -90,6 +90,7 @@ class Run:
     outcomes: list[Outcome]
     seconds: float
     machine: dict[str, Any]
+    pdf_error: str | None = None  # why report.pdf was not written, when it was asked for
 
     @property
     def failed(self) -> list[str]:
@@ -98,6 +99,12 @@ class Run:
     @property
     def report(self) -> Path:
         return self.path / "report.html"
+
+    @property
+    def pdf(self) -> Path | None:
+        """``report.pdf`` when the run was asked for it and it was written."""
+        path = self.path / "report.pdf"
+        return path if self.settings.pdf and path.is_file() else None
 
 
 def run_experiments(
@@ -121,6 +128,13 @@ def run_experiments(
     from funml.experiments.report import render_report
 
     write_text(run.report, render_report(run))
+    if settings.pdf:
+        from funml.experiments.report.pdf import print_pdf
+
+        try:
+            print_pdf(run.report, run.path / "report.pdf")
+        except FunmlError as e:  # the HTML stands; say why there is no PDF
+            run.pdf_error = str(e)
     return run
 
 

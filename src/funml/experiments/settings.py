@@ -24,6 +24,7 @@ class RunSettings:
     seed: int = 0  # seeds every RNG, so a run on the same machine repeats exactly
     out: Path | None = None  # the run folder; default runs/<name>-<timestamp>
     jobs: int = 1  # experiments run side by side in this many processes
+    pdf: bool = False  # also print the report to report.pdf (needs Chromium)
 
     def validate(self) -> RunSettings:
         """Return self, or raise FunmlError naming the bad setting and what to do."""

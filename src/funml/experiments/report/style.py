@@ -41,11 +41,14 @@ figcaption { text-align: center; color: var(--muted); font-size: .9rem; }
 footer { color: var(--muted); font-size: .85rem; border-top: 1px solid var(--line);
          margin-top: 2rem; }
 @media (max-width: 40rem) { body { padding: .5rem; font-size: 15px; } h1 { font-size: 1.3rem; } }
+@page { size: A4; margin: 14mm 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
   .top, details { display: none; }
   section { break-before: page; border: none; }
   figure, table, .verdict, .answer { break-inside: avoid; }
+  figure img { max-height: 230mm; width: auto; }
+  h2, h3 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
   .scroll { overflow: visible; }
 }
