@@ -31,5 +31,7 @@ def test_a_model_without_weights_is_never_built(monkeypatch):
 
 
 def test_no_model_with_weights_is_one_sentence_naming_the_first_reason():
-    with pytest.raises(FunmlError, match="^No ImageNet model has its weights available: No weig"):
+    with pytest.raises(
+        FunmlError, match=r"^No ImageNet model has its weights available: No weights for 'alexnet'"
+    ):
         load_available_models(["alexnet", "resnet18"])
