@@ -17,11 +17,11 @@ configure_process()
 
 import argparse
 import statistics
-import time
 
 import torch
 from PIL import Image
 
+from funml.timing import alternated
 from funml.zoo import classify, load_model, preprocess_batch
 
 
@@ -42,13 +42,9 @@ def photos(n: int) -> list[Image.Image]:
 
 def compare(batched, single, n: int, repeat: int) -> tuple[float, float]:
     """Median images/s of two callables, run alternately so load on the machine hits both."""
-    rates: dict[object, list[float]] = {batched: [], single: []}
-    for _ in range(repeat):
-        for fn in (batched, single):
-            start = time.perf_counter()
-            fn()
-            rates[fn].append(n / (time.perf_counter() - start))
-    return statistics.median(rates[batched]), statistics.median(rates[single])
+    times = alternated({"batched": batched, "single": single}, repeat)
+    batched_rate, single_rate = (statistics.median(n / t for t in times[k]) for k in times)
+    return batched_rate, single_rate
 
 
 def forward_batched(module, x: torch.Tensor, batch: int) -> None:

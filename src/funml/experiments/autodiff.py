@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib.figure import Figure
 
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result, Table
 
+if TYPE_CHECKING:
+    from funml.autodiff import Graph
+    from funml.nn.tensors import TensorBasics
+
 # The course's two graphs: a sigmoid neuron (CS231n's worked example) and the exponential
 # error whose worked answer the course got wrong (de/dw1 is -x1·f = -0.3154, not -0.3).
 SIGMOID = ("1/(1+exp(-(w0*x0+w1*x1+w2)))", {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3})
 EXP_ERROR = ("exp(-(w1*x1+w2*x2))", {"w1": 0.1, "x1": 0.3, "w2": -0.2, "x2": 0.4}, 1.0)
+# The warm-up's values worked by hand, for the course's A, v1 and v2.
+KNOWN = {
+    "hadamard": [[1.0, 2.0], [0.0, -1.0]],
+    "matmul": [[-1.0, -1.0], [2.0, -1.0]],
+    "norm_sq": 18.0,
+    "grad_v1": [6.0, 6.0],
+    "grad_v2": [-6.0, -6.0],
+}
+
+
+@dataclass(frozen=True)
+class TensorsMeasurement:
+    """The warm-up computed with torch, and whether it equals the values worked by hand."""
+
+    basics: TensorBasics
+    matches_known: bool  # autograd equals the manual gradients and every value equals KNOWN
 
 
 @experiment(
@@ -23,53 +47,69 @@ EXP_ERROR = ("exp(-(w1*x1+w2*x2))", {"w1": 0.1, "x1": 0.3, "w2": -0.2, "x2": 0.4
     ),
 )
 def run_tensors(settings, context) -> Result:
+    return present_tensors(measure_tensors())
+
+
+def measure_tensors() -> TensorsMeasurement:
+    """:func:`funml.nn.tensors.tensor_basics` on the course's values, checked against KNOWN."""
     from funml.nn.tensors import tensor_basics
 
     t = tensor_basics()
-    known = {
-        "hadamard": [[1.0, 2.0], [0.0, -1.0]],
-        "matmul": [[-1.0, -1.0], [2.0, -1.0]],
-        "norm_sq": 18.0,
-        "grad_v1": [6.0, 6.0],
-        "grad_v2": [-6.0, -6.0],
-    }
-    refs = [
-        Reference("A ⊙ V", str(t.hadamard), str(known["hadamard"]), "worked by hand"),
-        Reference("A V", str(t.matmul), str(known["matmul"]), "worked by hand"),
-        Reference("||v1 - v2||² (sum of squares)", t.norm_sq, known["norm_sq"], "by hand"),
-        Reference("dy/dv1 (autograd)", str(t.grad_v1), str(t.manual_grad_v1), "2(v1 - v2)"),
-        Reference("dy/dv2 (autograd)", str(t.grad_v2), str(t.manual_grad_v2), "-2(v1 - v2)"),
-    ]
-    ok = t.grads_match and all(np.allclose(getattr(t, key), value) for key, value in known.items())
+    ok = t.grads_match and all(np.allclose(getattr(t, key), value) for key, value in KNOWN.items())
+    return TensorsMeasurement(t, ok)
+
+
+def present_tensors(m: TensorsMeasurement) -> Result:
+    """Metrics, verdict, references and the vector figure of :func:`measure_tensors`."""
+    t = m.basics
+    keys = ("A", "V", "hadamard", "matmul", "norm_sq", "grad_v1", "grad_v2")
+    keys += ("manual_grad_v1", "manual_grad_v2", "grads_match")
+    agree = (
+        "equal to the hand-derived gradients."
+        if m.matches_known
+        else ("which DIFFERS from the hand values.")
+    )
     return Result(
-        metrics={
-            "A": t.A,
-            "V": t.V,
-            "hadamard": t.hadamard,
-            "matmul": t.matmul,
-            "norm_sq": t.norm_sq,
-            "grad_v1": t.grad_v1,
-            "grad_v2": t.grad_v2,
-            "manual_grad_v1": t.manual_grad_v1,
-            "manual_grad_v2": t.manual_grad_v2,
-            "grads_match": t.grads_match,
-            "all_match_known_values": ok,
-        },
+        metrics={key: getattr(t, key) for key in keys}
+        | {"all_match_known_values": m.matches_known},
         verdict=(
             f"A ⊙ V = {t.hadamard}, AV = {t.matmul}, ||v1 - v2||² = {t.norm_sq:g}; autograd "
-            f"gives {t.grad_v1} and {t.grad_v2}, "
-            + (
-                "equal to the hand-derived gradients."
-                if ok
-                else "which DIFFERS from the hand values."
-            )
+            f"gives {t.grad_v1} and {t.grad_v2}, {agree}"
         ),
-        references=refs,
+        references=[
+            Reference("A ⊙ V", str(t.hadamard), str(KNOWN["hadamard"]), "worked by hand"),
+            Reference("A V", str(t.matmul), str(KNOWN["matmul"]), "worked by hand"),
+            Reference("||v1 - v2||² (sum of squares)", t.norm_sq, KNOWN["norm_sq"], "by hand"),
+            Reference("dy/dv1 (autograd)", str(t.grad_v1), str(t.manual_grad_v1), "2(v1 - v2)"),
+            Reference("dy/dv2 (autograd)", str(t.grad_v2), str(t.manual_grad_v2), "-2(v1 - v2)"),
+        ],
         figures={"v1, v2, their difference and the gradients of ||v1 - v2||²": _vectors(t)},
         tables=[
             Table("The inputs", ("name", "value"), (("A", str(t.A)), ("V = [v1 v2]", str(t.V))))
         ],
     )
+
+
+@dataclass(frozen=True)
+class GraphCheck:
+    """One expression backpropagated by funml's engine and by torch.autograd."""
+
+    text: str
+    at: dict[str, float]  # the input values
+    target: float | None  # f*, for an error e = f - f*
+    graph: Graph  # evaluated, with every node's value and gradient
+    summary: dict  # autodiff.graph_summary(graph): value, error, grads, nodes
+    torch_value: float  # the root in torch: f, or e when there is a target
+    torch_grads: dict[str, float]  # d(root)/d(input) from torch.autograd
+
+
+@dataclass(frozen=True)
+class GraphsMeasurement:
+    """The course's two graphs, and the largest gradient difference from torch."""
+
+    sigmoid: GraphCheck
+    exp: GraphCheck
+    max_abs_grad_difference_vs_torch: float
 
 
 @experiment(
@@ -81,32 +121,91 @@ def run_tensors(settings, context) -> Result:
     ),
 )
 def run_graphs(settings, context) -> Result:
+    return present_graphs(measure_graphs())
+
+
+def measure_graphs() -> GraphsMeasurement:
+    """Backpropagate the SIGMOID and EXP_ERROR graphs, and compare with torch.autograd."""
+    text1, at1 = SIGMOID
+    text2, at2, target = EXP_ERROR
+    sigmoid = check_graph(text1, at1, None, _torch_sigmoid)
+    exp = check_graph(text2, at2, target, lambda v: _torch_exp(v) - target)
+    worst = max(abs(g.summary["grads"][k] - g.torch_grads[k]) for g in (sigmoid, exp) for k in g.at)
+    return GraphsMeasurement(sigmoid, exp, worst)
+
+
+def check_graph(
+    text: str, at: dict[str, float], target: float | None, torch_fn: Callable
+) -> GraphCheck:
+    """``text`` backpropagated at ``at``; ``torch_fn(inputs)`` is the same root in torch."""
     import torch
 
-    from funml.autodiff import backprop, draw_graph, graph_summary, node_table
+    from funml.autodiff import backprop, graph_summary
 
-    text1, at1 = SIGMOID
-    g1 = backprop(text1, at1)
-    text2, at2, target = EXP_ERROR
-    g2 = backprop(text2, at2, target=target)
-    s1, s2 = graph_summary(g1), graph_summary(g2)
-    t1 = _torch_grads(
-        torch,
-        lambda v: 1 / (1 + torch.exp(-(v["w0"] * v["x0"] + v["w1"] * v["x1"] + v["w2"]))),
-        at1,
+    graph = backprop(text, at, target=target)
+    v = {k: torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for k, x in at.items()}
+    out = torch_fn(v)
+    out.backward()
+    torch_grads = {k: float(t.grad) for k, t in v.items()}
+    return GraphCheck(
+        text, at, target, graph, graph_summary(graph), float(out.detach()), torch_grads
     )
-    t2 = _torch_grads(
-        torch, lambda v: torch.exp(-(v["w1"] * v["x1"] + v["w2"] * v["x2"])) - target, at2
+
+
+def present_graphs(m: GraphsMeasurement) -> Result:
+    """Metrics, verdict, references, the drawn graphs and their node tables."""
+    from funml.autodiff import draw_graph, node_table
+
+    sg, ex, worst = m.sigmoid, m.exp, m.max_abs_grad_difference_vs_torch
+    s1, s2 = sg.summary, ex.summary
+    return Result(
+        metrics={
+            "sigmoid": s1,
+            "exp": s2,
+            "max_abs_grad_difference_vs_torch": worst,
+            "de_dw1": s2["grads"]["w1"],
+            "de_dw2": s2["grads"]["w2"],
+        },
+        verdict=(
+            f"The exponential graph gives f = {s2['value']:.3f}, e = {s2['error']:.3f}, de/dw1 = "
+            f"{s2['grads']['w1']:.4f} and de/dw2 = {s2['grads']['w2']:.4f} (the course's "
+            f"worked answer of -0.3 for de/dw1 is wrong); the sigmoid neuron gives f = "
+            f"{s1['value']:.3f}. Every gradient equals torch.autograd's "
+            + ("exactly." if worst == 0 else f"to {worst:.0e}.")
+        ),
+        references=_graph_references(sg, ex),
+        figures={
+            f"Sigmoid neuron {sg.text} at {_at(sg.at)}": draw_graph(sg.graph),
+            f"Exponential error {ex.text} - f* at {_at(ex.at)}, f* = {ex.target:g}": draw_graph(
+                ex.graph
+            ),
+        },
+        tables=[
+            _node_table(f"Nodes of {sg.text}", node_table(sg.graph)),
+            _node_table(f"Nodes of {ex.text} with target {ex.target:g}", node_table(ex.graph)),
+        ],
     )
+
+
+def _graph_references(sigmoid: GraphCheck, exp: GraphCheck) -> list[Reference]:
+    s1, s2, at2 = sigmoid.summary, exp.summary, exp.at
     f2 = s2["value"]
-    refs = [Reference("sigmoid graph: f", s1["value"], t1[0], "torch.autograd, same expression")]
-    refs += [
-        Reference(f"sigmoid graph: df/d{k}", s1["grads"][k], t1[1][k], "torch.autograd")
-        for k in at1
+    refs = [
+        Reference(
+            "sigmoid graph: f", s1["value"], sigmoid.torch_value, "torch.autograd, same expression"
+        )
     ]
     refs += [
-        Reference("exp graph: f", f2, t2[0] + target, "torch.autograd, same expression"),
-        Reference("exp graph: e = f - f*", s2["error"], t2[0], "torch.autograd (f* = 1)"),
+        Reference(
+            f"sigmoid graph: df/d{k}", s1["grads"][k], sigmoid.torch_grads[k], "torch.autograd"
+        )
+        for k in sigmoid.at
+    ]
+    refs += [
+        Reference(
+            "exp graph: f", f2, exp.torch_value + exp.target, "torch.autograd, same expression"
+        ),
+        Reference("exp graph: e = f - f*", s2["error"], exp.torch_value, "torch.autograd (f* = 1)"),
         Reference(
             "exp graph: de/dw1",
             s2["grads"]["w1"],
@@ -118,43 +217,22 @@ def run_graphs(settings, context) -> Result:
         ),
     ]
     refs += [
-        Reference(f"exp graph: de/d{k}", s2["grads"][k], t2[1][k], "torch.autograd")
+        Reference(f"exp graph: de/d{k}", s2["grads"][k], exp.torch_grads[k], "torch.autograd")
         for k in ("x1", "x2")
     ]
-    worst = max(abs(s1["grads"][k] - t1[1][k]) for k in at1)
-    worst = max(worst, *(abs(s2["grads"][k] - t2[1][k]) for k in at2))
-    return Result(
-        metrics={
-            "sigmoid": s1,
-            "exp": s2,
-            "max_abs_grad_difference_vs_torch": worst,
-            "de_dw1": s2["grads"]["w1"],
-            "de_dw2": s2["grads"]["w2"],
-        },
-        verdict=(
-            f"The exponential graph gives f = {f2:.3f}, e = {s2['error']:.3f}, de/dw1 = "
-            f"{s2['grads']['w1']:.4f} and de/dw2 = {s2['grads']['w2']:.4f} (the course's "
-            f"worked answer of -0.3 for de/dw1 is wrong); the sigmoid neuron gives f = "
-            f"{s1['value']:.3f}. Every gradient equals torch.autograd's "
-            + ("exactly." if worst == 0 else f"to {worst:.0e}.")
-        ),
-        references=refs,
-        figures={
-            f"Sigmoid neuron {text1} at {_at(at1)}": draw_graph(g1),
-            f"Exponential error {text2} - f* at {_at(at2)}, f* = {target:g}": draw_graph(g2),
-        },
-        tables=[
-            _node_table(f"Nodes of {text1}", node_table(g1)),
-            _node_table(f"Nodes of {text2} with target {target:g}", node_table(g2)),
-        ],
-    )
+    return refs
 
 
-def _torch_grads(torch, f, at: dict) -> tuple[float, dict]:
-    v = {k: torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for k, x in at.items()}
-    out = f(v)
-    out.backward()
-    return float(out.detach()), {k: float(t.grad) for k, t in v.items()}
+def _torch_sigmoid(v: dict):
+    import torch
+
+    return 1 / (1 + torch.exp(-(v["w0"] * v["x0"] + v["w1"] * v["x1"] + v["w2"])))
+
+
+def _torch_exp(v: dict):
+    import torch
+
+    return torch.exp(-(v["w1"] * v["x1"] + v["w2"] * v["x2"]))
 
 
 def _node_table(title: str, rows: list[dict]) -> Table:

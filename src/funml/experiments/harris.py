@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
+from funml.scratch.harris import (
+    LABEL_NAMES,
+    GradientPoints,
+    HarrisResult,
+    gaussian_window,
+    gradients_as_points,
+    harris,
+)
 
 SQUARES, SIDE, PAD = 4, 12, 12  # the synthetic checkerboard: 4 x 4 squares of 12 pixels
 LABEL_COLOURS = ListedColormap(["#e8e8e8", "#1f77b4", "#d62728"])  # flat, edge, corner
+# Pixels of the checkerboard whose structure tensor is also built from gradient points.
+PICKS = {
+    "corner": (PAD + SIDE, PAD + SIDE),
+    "edge": (PAD + SIDE // 2, PAD + SIDE),
+    "flat": (PAD + SIDE // 2, PAD + SIDE // 2),
+}
+
+
+@dataclass(frozen=True)
+class HarrisMeasurement:
+    """Harris on the checkerboard and a photo, and the structure tensor two ways."""
+
+    seed: int  # for subsampling pixels in the eigenvalue figure
+    board: np.ndarray  # (H, W) the checkerboard, in [0, 1]
+    board_result: HarrisResult
+    corners_found: int  # grid corners found on the board
+    corners_expected: int  # (SQUARES + 1)²
+    points: dict[str, GradientPoints]  # PICKS' windows as gradient points
+    tensor_difference: float  # max |M from the points - M from harris()|
+    photo_name: str
+    photo: np.ndarray  # (H, W) grey levels in [0, 1]
+    photo_result: HarrisResult
+    label_shares: dict[str, float]  # fraction of the photo's pixels per label
+    skimage_difference: float | None  # max |ours - corner_harris| / max |R|; None: not installed
 
 
 @experiment(
@@ -22,60 +56,116 @@ LABEL_COLOURS = ListedColormap(["#e8e8e8", "#1f77b4", "#d62728"])  # flat, edge,
     ),
 )
 def run_harris(settings, context) -> Result:
-    from scipy import ndimage
+    return present_harris(measure_harris(settings.seed))
 
-    from funml.scratch.harris import LABEL_NAMES, gaussian_window, gradients_as_points, harris
 
+def measure_harris(seed: int = 0) -> HarrisMeasurement:
+    """Run Harris on :func:`checkerboard` and on scikit-learn's china.jpg, halved."""
     board = checkerboard()
     photo, photo_name = _photo()
     r_board, r_photo = harris(board), harris(photo)
-
-    # Corners of the board: one blob per grid point. The image's own 4 corners also respond
-    # (pixels outside count as 0), so blobs touching the image's outer margin are left out.
-    blobs, n = ndimage.label(r_board.labels == 2)
-    centres = np.array(ndimage.center_of_mass(r_board.labels == 2, blobs, range(1, n + 1)))
-    inside = np.all((centres > PAD / 2) & (centres < board.shape[0] - PAD / 2), axis=1)
-    found = int(inside.sum())
-    expected = (SQUARES + 1) ** 2
-
     # The same pixel's tensor from the window's gradient vectors read as data points.
-    picks = {
-        "corner": (PAD + SIDE, PAD + SIDE),
-        "edge": (PAD + SIDE // 2, PAD + SIDE),
-        "flat": (PAD + SIDE // 2, PAD + SIDE // 2),
-    }
-    points = {name: gradients_as_points(board, *rc) for name, rc in picks.items()}
+    points = {name: gradients_as_points(board, *rc) for name, rc in PICKS.items()}
     tensor_diff = max(
-        float(np.abs(p.tensor - r_board.tensor[picks[name]]).max()) for name, p in points.items()
+        float(np.abs(p.tensor - r_board.tensor[PICKS[name]]).max()) for name, p in points.items()
+    )
+    return HarrisMeasurement(
+        seed=seed,
+        board=board,
+        board_result=r_board,
+        corners_found=_grid_corners(r_board.labels, board.shape),
+        corners_expected=(SQUARES + 1) ** 2,
+        points=points,
+        tensor_difference=tensor_diff,
+        photo_name=photo_name,
+        photo=photo,
+        photo_result=r_photo,
+        label_shares={LABEL_NAMES[i]: float(np.mean(r_photo.labels == i)) for i in range(3)},
+        skimage_difference=_vs_skimage(photo),
     )
 
+
+def _grid_corners(labels: np.ndarray, shape: tuple[int, int]) -> int:
+    # One blob of corner pixels per grid point. The image's own 4 corners also respond
+    # (pixels outside count as 0), so blobs touching the image's outer margin are left out.
+    from scipy import ndimage
+
+    blobs, n = ndimage.label(labels == 2)
+    centres = np.array(ndimage.center_of_mass(labels == 2, blobs, range(1, n + 1)))
+    inside = np.all((centres > PAD / 2) & (centres < shape[0] - PAD / 2), axis=1)
+    return int(inside.sum())
+
+
+def _vs_skimage(photo: np.ndarray) -> float | None:
+    try:
+        from skimage.feature import corner_harris
+    except ImportError:
+        return None
+    ours = harris(photo, window=gaussian_window(1.0), k=0.05).response
+    theirs = corner_harris(photo, method="k", k=0.05, sigma=1)
+    return float(np.abs(ours - theirs).max() / np.abs(theirs).max())
+
+
+def present_harris(m: HarrisMeasurement) -> Result:
+    """Metrics, verdict, references, the maps and the eigenvalue figures."""
+    metrics = {
+        "checkerboard_corners_found": m.corners_found,
+        "checkerboard_corners_expected": m.corners_expected,
+        "tensor_difference_points_vs_harris": m.tensor_difference,
+        "photo": m.photo_name,
+        "photo_shape": list(m.photo.shape),
+        "photo_label_shares": m.label_shares,
+    }
+    if m.skimage_difference is not None:
+        metrics["relative_difference_vs_skimage"] = m.skimage_difference
+    exact = "exactly" if m.corners_found == m.corners_expected else "(NOT all of them)"
+    return Result(
+        metrics=metrics,
+        verdict=(
+            f"Harris finds {m.corners_found} of the checkerboard's {m.corners_expected} grid "
+            f"corners {exact}; on the photo {m.label_shares['corner']:.1%} of pixels are "
+            f"corners and {m.label_shares['edge']:.1%} edges. Corners are where "
+            "both eigenvalues of the gradients' covariance are large: two principal directions."
+        ),
+        references=_references(m),
+        figures={
+            f"{m.photo_name}: image, Harris response and corner/edge/flat map": _maps(
+                m.photo, m.photo_result
+            ),
+            "Checkerboard: image, Harris response and corner/edge/flat map": _maps(
+                m.board, m.board_result
+            ),
+            "Eigenvalues of the structure tensor at every pixel, by label": _eigen_scatter(
+                [m.board_result, m.photo_result], LABEL_NAMES, m.seed
+            ),
+            "Gradient vectors in a 3x3 window as data points, with their principal axes": _points(
+                m.points
+            ),
+        },
+        notes=[
+            f"Photo: {m.photo_name} from scikit-learn's sample images, in grey levels 0..1, "
+            f"halved to {m.photo.shape[1]}x{m.photo.shape[0]}; Sobel gradients, 3x3 box "
+            "window, k = 0.05, corner where R > 1% of max |R|, edge where R < -1% of max |R|."
+        ],
+    )
+
+
+def _references(m: HarrisMeasurement) -> list[Reference]:
     refs = [
         Reference(
             "corner points found on the checkerboard",
-            found,
-            expected,
-            f"its (squares + 1)² = {expected} grid points",
+            m.corners_found,
+            m.corners_expected,
+            f"its (squares + 1)² = {m.corners_expected} grid points",
         ),
         Reference(
             "M from the window's gradient points vs harris()",
-            tensor_diff,
+            m.tensor_difference,
             0.0,
             "the same structure tensor, two ways (max abs difference)",
         ),
     ]
-    metrics = {
-        "checkerboard_corners_found": found,
-        "checkerboard_corners_expected": expected,
-        "tensor_difference_points_vs_harris": tensor_diff,
-        "photo": photo_name,
-        "photo_shape": list(photo.shape),
-        "photo_label_shares": {
-            LABEL_NAMES[i]: float(np.mean(r_photo.labels == i)) for i in range(3)
-        },
-    }
-    try:
-        from skimage.feature import corner_harris
-    except ImportError:
+    if m.skimage_difference is None:
         refs.append(
             Reference(
                 "response vs scikit-image corner_harris",
@@ -85,46 +175,15 @@ def run_harris(settings, context) -> Result:
             )
         )
     else:
-        ours = harris(photo, window=gaussian_window(1.0), k=0.05).response
-        theirs = corner_harris(photo, method="k", k=0.05, sigma=1)
-        rel = float(np.abs(ours - theirs).max() / np.abs(theirs).max())
-        metrics["relative_difference_vs_skimage"] = rel
         refs.append(
             Reference(
                 "response vs scikit-image corner_harris (Gaussian σ=1 window)",
-                rel,
+                m.skimage_difference,
                 0.0,
                 "scikit-image, same photo (max difference / max |R|)",
             )
         )
-    ok = found == expected
-    return Result(
-        metrics=metrics,
-        verdict=(
-            f"Harris finds {found} of the checkerboard's {expected} grid corners "
-            + ("exactly" if ok else "(NOT all of them)")
-            + f"; on the photo {metrics['photo_label_shares']['corner']:.1%} of pixels are "
-            f"corners and {metrics['photo_label_shares']['edge']:.1%} edges. Corners are where "
-            "both eigenvalues of the gradients' covariance are large: two principal directions."
-        ),
-        references=refs,
-        figures={
-            f"{photo_name}: image, Harris response and corner/edge/flat map": _maps(photo, r_photo),
-            "Checkerboard: image, Harris response and corner/edge/flat map": _maps(board, r_board),
-            "Eigenvalues of the structure tensor at every pixel, by label": _eigen_scatter(
-                [r_board, r_photo], LABEL_NAMES, settings.seed
-            ),
-            "Gradient vectors in a 3x3 window as data points, with their principal axes": _points(
-                points
-            ),
-        },
-        notes=[
-            f"Photo: {photo_name} from scikit-learn's sample images, in grey levels 0..1, "
-            "halved to "
-            f"{photo.shape[1]}x{photo.shape[0]}; Sobel gradients, 3x3 box window, k = 0.05, "
-            "corner where R > 1% of max |R|, edge where R < -1% of max |R|."
-        ],
-    )
+    return refs
 
 
 def checkerboard() -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -13,6 +14,45 @@ from funml.experiments.result import Reference, Result, Table
 TRUE_SLOPE, TRUE_INTERCEPT = 2.0, 1.0
 N_POINTS, N_OUTLIERS = 60, 8
 N_RANDOM = 10_000  # random 5-vectors for the perceptron network's truth check
+N_DECREASING = 1000  # strictly decreasing 5-vectors
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One fitted line and its L1 objective Σ |y - (slope·x + intercept)| on the data."""
+
+    slope: float
+    intercept: float
+    l1_objective: float
+
+
+@dataclass(frozen=True)
+class PerceptronCheck:
+    """The decreasing-order network against the truth; accuracies are fractions."""
+
+    random_accuracy: float  # on N_RANDOM standard normal 5-vectors
+    random_positives: int  # how many of those are strictly decreasing
+    decreasing_accuracy: float  # on N_DECREASING strictly decreasing 5-vectors
+    permutations_accuracy: float  # on the 120 orderings of 1..5
+
+
+@dataclass(frozen=True)
+class LinearMeasurement:
+    """Least squares and L1 regression on one noisy line with outliers, and the perceptrons."""
+
+    seed: int
+    x: np.ndarray  # (N_POINTS,), sorted
+    y: np.ndarray  # (N_POINTS,)
+    outlier: np.ndarray  # (N_POINTS,) bool
+    least_squares: Fit
+    least_squares_solver: str
+    l1_linprog: Fit  # the exact optimum (scipy.optimize.linprog, HiGHS)
+    l1_subgradient: Fit
+    subgradient_steps: int
+    subgradient_history: np.ndarray  # (steps,) the objective after each step
+    sklearn_slope: float  # scikit-learn's LinearRegression on the same data
+    least_squares_vs_lstsq: float  # max |difference| of slope and intercept
+    perceptron: PerceptronCheck
 
 
 @experiment(
@@ -25,118 +65,141 @@ N_RANDOM = 10_000  # random 5-vectors for the perceptron network's truth check
     ),
 )
 def run_linear(settings, context) -> Result:
+    return present_linear(measure_linear(settings.seed))
+
+
+def measure_linear(seed: int = 0) -> LinearMeasurement:
+    """Fit least squares and L1 regression (LP and subgradient) to :func:`line_with_outliers`."""
     from sklearn.linear_model import LinearRegression as SkLinearRegression
 
     from funml.scratch.linear import L1Regression, LinearRegression, l1_objective
 
-    x, y, outlier = line_with_outliers(settings.seed)
-    X = x[:, None]
+    x, y, outlier = line_with_outliers(seed)
+    X = x[:, None]  # (N_POINTS, 1)
     ls = LinearRegression().fit(X, y)
     lp = L1Regression(solver="linprog").fit(X, y)
     sg = L1Regression(solver="subgradient", max_iter=3000).fit(X, y)
     w_np = np.linalg.lstsq(np.c_[x, np.ones_like(x)], y, rcond=None)[0]
     sk = SkLinearRegression().fit(X, y)
-    ls_diff = float(max(abs(ls.coef_[0] - w_np[0]), abs(ls.intercept_ - w_np[1])))
-    net = _perceptron_checks(settings.seed)
-    ls_objective = l1_objective(ls.predict(X), y)
-    gap = 100 * (sg.objective_ / lp.objective_ - 1)  # percent above the exact optimum
+    return LinearMeasurement(
+        seed=seed,
+        x=x,
+        y=y,
+        outlier=outlier,
+        least_squares=Fit(float(ls.coef_[0]), float(ls.intercept_), l1_objective(ls.predict(X), y)),
+        least_squares_solver=ls.solver_,
+        l1_linprog=Fit(float(lp.coef_[0]), float(lp.intercept_), lp.objective_),
+        l1_subgradient=Fit(float(sg.coef_[0]), float(sg.intercept_), sg.objective_),
+        subgradient_steps=sg.n_iter_,
+        subgradient_history=np.asarray(sg.objective_history_),
+        sklearn_slope=float(sk.coef_[0]),
+        least_squares_vs_lstsq=float(max(abs(ls.coef_[0] - w_np[0]), abs(ls.intercept_ - w_np[1]))),
+        perceptron=check_perceptrons(seed),
+    )
+
+
+def present_linear(m: LinearMeasurement) -> Result:
+    """The metrics, verdict, references, figures and weights table of :func:`measure_linear`."""
+    ls, lp, sg, net = m.least_squares, m.l1_linprog, m.l1_subgradient, m.perceptron
     return Result(
         metrics={
             "least_squares": {
-                "slope": float(ls.coef_[0]),
-                "intercept": float(ls.intercept_),
-                "solver": ls.solver_,
-                "l1_objective": ls_objective,
+                "slope": ls.slope,
+                "intercept": ls.intercept,
+                "solver": m.least_squares_solver,
+                "l1_objective": ls.l1_objective,
             },
             "l1_linprog": {
-                "slope": float(lp.coef_[0]),
-                "intercept": float(lp.intercept_),
-                "objective": lp.objective_,
+                "slope": lp.slope,
+                "intercept": lp.intercept,
+                "objective": lp.l1_objective,
             },
             "l1_subgradient": {
-                "slope": float(sg.coef_[0]),
-                "intercept": float(sg.intercept_),
-                "objective": sg.objective_,
-                "steps": sg.n_iter_,
+                "slope": sg.slope,
+                "intercept": sg.intercept,
+                "objective": sg.l1_objective,
+                "steps": m.subgradient_steps,
             },
-            "least_squares_vs_lstsq": ls_diff,
-            "perceptron": net["metrics"],
+            "least_squares_vs_lstsq": m.least_squares_vs_lstsq,
+            "perceptron": asdict(net),
         },
         verdict=(
             f"With {N_OUTLIERS} outliers among {N_POINTS} points, least squares tilts to slope "
-            f"{ls.coef_[0]:.2f} while L1 regression keeps {lp.coef_[0]:.2f} (true "
-            f"{TRUE_SLOPE:g}); the subgradient method ends {gap:.2f}% "
-            f"above the LP optimum. The perceptron network is right on "
-            f"{net['metrics']['random_accuracy']:.2f}% of random inputs and on "
-            f"{net['metrics']['decreasing_accuracy']:.0f}% of decreasing ones."
+            f"{ls.slope:.2f} while L1 regression keeps {lp.slope:.2f} (true {TRUE_SLOPE:g}); "
+            f"the subgradient method ends {sg.l1_objective / lp.l1_objective - 1:.2%} above the "
+            f"LP optimum. The perceptron network is right on {net.random_accuracy:.2%} of "
+            f"random inputs and on {net.decreasing_accuracy:.0%} of decreasing ones."
         ),
-        references=[
-            Reference(
-                "least squares slope",
-                float(ls.coef_[0]),
-                float(sk.coef_[0]),
-                "scikit-learn LinearRegression, same data",
-            ),
-            Reference(
-                "least squares vs numpy.linalg.lstsq (max |difference|)",
-                ls_diff,
-                0.0,
-                "numpy.linalg.lstsq",
-            ),
-            Reference(
-                "L1 (LP) slope", float(lp.coef_[0]), TRUE_SLOPE, "the line the clean points follow"
-            ),
-            Reference(
-                "L1 objective: subgradient",
-                sg.objective_,
-                lp.objective_,
-                "the LP optimum (scipy.optimize.linprog, HiGHS); never below it",
-            ),
-            Reference(
-                "L1 objective: least squares line",
-                ls_objective,
-                lp.objective_,
-                "the LP optimum: least squares pays more in absolute error",
-            ),
-            Reference(
-                f"perceptron network on {N_RANDOM:,} random 5-vectors",
-                net["metrics"]["random_accuracy"],
-                100.0,
-                "x1 > x2 > x3 > x4 > x5 checked directly",
-                "%",
-            ),
-            Reference(
-                "perceptron network on strictly decreasing 5-vectors",
-                net["metrics"]["decreasing_accuracy"],
-                100.0,
-                "all +1",
-                "%",
-            ),
-            Reference(
-                "perceptron network on the 120 orderings of 1..5",
-                net["metrics"]["permutations_accuracy"],
-                100.0,
-                "only 5,4,3,2,1 is +1",
-                "%",
-            ),
-        ],
+        references=_references(m),
         figures={
             "Least squares and L1 regression on a line with outliers": _fit_figure(
-                x,
-                y,
-                outlier,
+                m.x,
+                m.y,
+                m.outlier,
                 {"least squares": ls, "L1 (linear program)": lp, "L1 (subgradient descent)": sg},
             ),
             "Subgradient descent on Σ |residual|, against the LP optimum": _descent(
-                sg.objective_history_, lp.objective_
+                m.subgradient_history, lp.l1_objective
             ),
         },
-        tables=[net["table"]],
+        tables=[_network_table()],
         notes=[
             f"Data: {N_POINTS} points on y = {TRUE_SLOPE:g}x + {TRUE_INTERCEPT:g} with Gaussian "
-            f"noise (σ = 0.5), {N_OUTLIERS} of them moved up by 15 to 25 (seed {settings.seed})."
+            f"noise (σ = 0.5), {N_OUTLIERS} of them moved up by 15 to 25 (seed {m.seed})."
         ],
     )
+
+
+def _references(m: LinearMeasurement) -> list[Reference]:
+    lp, net = m.l1_linprog, m.perceptron
+    return [
+        Reference(
+            "least squares slope",
+            m.least_squares.slope,
+            m.sklearn_slope,
+            "scikit-learn LinearRegression, same data",
+        ),
+        Reference(
+            "least squares vs numpy.linalg.lstsq (max |difference|)",
+            m.least_squares_vs_lstsq,
+            0.0,
+            "numpy.linalg.lstsq",
+        ),
+        Reference("L1 (LP) slope", lp.slope, TRUE_SLOPE, "the line the clean points follow"),
+        Reference(
+            "L1 objective: subgradient",
+            m.l1_subgradient.l1_objective,
+            lp.l1_objective,
+            "the LP optimum (scipy.optimize.linprog, HiGHS); never below it",
+        ),
+        Reference(
+            "L1 objective: least squares line",
+            m.least_squares.l1_objective,
+            lp.l1_objective,
+            "the LP optimum: least squares pays more in absolute error",
+        ),
+        Reference(
+            f"perceptron network on {N_RANDOM:,} random 5-vectors",
+            net.random_accuracy,
+            1.0,
+            "x1 > x2 > x3 > x4 > x5 checked directly",
+            "%",
+        ),
+        Reference(
+            "perceptron network on strictly decreasing 5-vectors",
+            net.decreasing_accuracy,
+            1.0,
+            "all +1",
+            "%",
+        ),
+        Reference(
+            "perceptron network on the 120 orderings of 1..5",
+            net.permutations_accuracy,
+            1.0,
+            "only 5,4,3,2,1 is +1",
+            "%",
+        ),
+    ]
 
 
 def line_with_outliers(seed: int):
@@ -150,46 +213,51 @@ def line_with_outliers(seed: int):
     return x, y, outlier
 
 
-def _perceptron_checks(seed: int) -> dict:
+def check_perceptrons(seed: int) -> PerceptronCheck:
+    """The decreasing-order network on random, strictly decreasing and permuted 5-vectors."""
     from funml.scratch.perceptron import decreasing_order_network
 
     net = decreasing_order_network()
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((N_RANDOM, 5))
     truth = np.where(np.all(np.diff(x, axis=1) < 0, axis=1), 1, -1)
-    decreasing = -np.sort(-rng.standard_normal((1000, 5)), axis=1)  # strictly, almost surely
+    decreasing = -np.sort(-rng.standard_normal((N_DECREASING, 5)), axis=1)  # strictly, a.s.
     perms = np.array(list(itertools.permutations(range(1, 6))), dtype=float)
     perm_truth = np.where(np.all(np.diff(perms, axis=1) < 0, axis=1), 1, -1)
-    metrics = {
-        "random_accuracy": 100 * float(np.mean(net.predict(x) == truth)),
-        "random_positives": int(np.sum(truth == 1)),
-        "decreasing_accuracy": 100 * float(np.mean(net.predict(decreasing) == 1)),
-        "permutations_accuracy": 100 * float(np.mean(net.predict(perms) == perm_truth)),
-    }
+    return PerceptronCheck(
+        random_accuracy=float(np.mean(net.predict(x) == truth)),
+        random_positives=int(np.sum(truth == 1)),
+        decreasing_accuracy=float(np.mean(net.predict(decreasing) == 1)),
+        permutations_accuracy=float(np.mean(net.predict(perms) == perm_truth)),
+    )
+
+
+def _network_table() -> Table:
+    from funml.scratch.perceptron import decreasing_order_network
+
+    net = decreasing_order_network()
     rows = [
         (f"hidden {i + 1}", str(net.hidden_weights[:, i].tolist()), float(net.hidden_bias[i]))
         for i in range(net.hidden_weights.shape[1])
     ]
     rows.append(("output", str(net.output_weights.tolist()), float(net.output_bias)))
-    return {
-        "metrics": metrics,
-        "table": Table(
-            "The decreasing-order network's weights", ("perceptron", "weights", "bias"), tuple(rows)
-        ),
-    }
+    return Table(
+        "The decreasing-order network's weights", ("perceptron", "weights", "bias"), tuple(rows)
+    )
 
 
-def _fit_figure(x, y, outlier, models) -> Figure:
+def _fit_figure(x, y, outlier, fits: dict[str, Fit]) -> Figure:
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.subplots()
     ax.scatter(x[~outlier], y[~outlier], s=14, color="gray", label="points")
     ax.scatter(x[outlier], y[outlier], s=22, color="black", marker="x", label="outliers")
-    grid = np.linspace(0, 10, 50)[:, None]
-    for (name, m), style in zip(models.items(), ("-", "--", ":"), strict=True):
-        ax.plot(grid[:, 0], m.predict(grid), style, lw=2, label=f"{name}: slope {m.coef_[0]:.2f}")
+    grid = np.linspace(0, 10, 50)
+    for (name, fit), style in zip(fits.items(), ("-", "--", ":"), strict=True):
+        line = fit.slope * grid + fit.intercept
+        ax.plot(grid, line, style, lw=2, label=f"{name}: slope {fit.slope:.2f}")
     ax.plot(
-        grid[:, 0],
-        TRUE_SLOPE * grid[:, 0] + TRUE_INTERCEPT,
+        grid,
+        TRUE_SLOPE * grid + TRUE_INTERCEPT,
         color="C2",
         alpha=0.4,
         lw=6,

@@ -21,7 +21,13 @@ from funml.zoo.registry import (
     imagenet_classes,
 )
 from funml.zoo.run import ClassifyRun, ClassifySettings, run_classify, write_outputs
-from funml.zoo.weights import ResolvedWeights, ZooModel, load_model, resolve_weights
+from funml.zoo.weights import (
+    ResolvedWeights,
+    ZooModel,
+    load_available_models,
+    load_model,
+    resolve_weights,
+)
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -38,6 +44,7 @@ __all__ = [
     "classify",
     "get_spec",
     "imagenet_classes",
+    "load_available_models",
     "load_model",
     "plot_comparison_table",
     "plot_prediction_grid",

@@ -19,8 +19,8 @@ from funml.errors import FunmlError
 from funml.files import atomic_open, check_free_folder, save_figure, write_json
 from funml.zoo.classify import Prediction, check_top_k, classify
 from funml.zoo.figures import plot_comparison_table, plot_prediction_grid
-from funml.zoo.registry import DEFAULT_MODEL, MODELS, parse_model_names
-from funml.zoo.weights import ZooModel, load_model
+from funml.zoo.registry import DEFAULT_MODEL, parse_model_names
+from funml.zoo.weights import ZooModel, load_available_models, load_model
 
 
 @dataclass(frozen=True)
@@ -80,16 +80,7 @@ def _load_models(s: ClassifySettings) -> tuple[list[ZooModel], list[tuple[str, s
         )
     if not every:
         return [load_model(name, s.weights) for name in names], []
-    # "all": every model whose weights are already here; nothing large is downloaded.
-    models, skipped = [], []
-    for name in MODELS:
-        try:
-            models.append(load_model(name, allow_download=False))
-        except FunmlError as e:
-            skipped.append((name, str(e)))
-    if not models:
-        raise FunmlError(f"No model has its weights available: {skipped[0][1]}")
-    return models, skipped
+    return load_available_models()  # "all": every model whose weights are already here
 
 
 def format_table(predictions: list[Prediction]) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from torch import nn
 
 from funml.download import RemoteFile, download, file_digest
 from funml.errors import FunmlError
-from funml.zoo.registry import ModelSpec, WeightFile, get_spec
+from funml.zoo.registry import MODELS, ModelSpec, WeightFile, get_spec
 
 # torchvision's convention (torch.hub's check_hash): "name-<hex prefix of sha256>.ext".
 _HASH_IN_NAME = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
@@ -230,8 +230,34 @@ def load_model(
     spec = name if isinstance(name, ModelSpec) else get_spec(name)
     if not pretrained:
         return ZooModel(spec, spec.build().eval(), None)
-    # Find and read the file before building: a missing or bad file fails fast.
     resolved = resolve_weights(spec, weights, allow_download=allow_download, progress=progress)
+    return _load_resolved(spec, resolved)
+
+
+def load_available_models(
+    names: Iterable[str] = tuple(MODELS),
+) -> tuple[list[ZooModel], list[tuple[str, str]]]:
+    """Every model of ``names`` whose weights are already here; nothing is downloaded.
+
+    Returns the loaded models and ``(name, reason)`` for each one left out. Each model's
+    weights file is looked up before the model is built, so a missing file costs no time
+    building VGG16. Raises :class:`FunmlError` when no model has its weights.
+    """
+    models, skipped = [], []
+    for name in names:
+        spec = get_spec(name)
+        try:
+            resolved = resolve_weights(spec, None, allow_download=False)
+            models.append(_load_resolved(spec, resolved))
+        except FunmlError as e:  # weights not here (or unreadable): say so, download nothing
+            skipped.append((name, str(e)))
+    if not models:
+        raise FunmlError(f"No ImageNet model has its weights available: {skipped[0][1]}")
+    return models, skipped
+
+
+def _load_resolved(spec: ModelSpec, resolved: ResolvedWeights) -> ZooModel:
+    # Read the file before building the model: a bad file fails fast.
     state = read_state_dict(resolved.path)
     module = load_state_dict_into(spec.build(), state, spec, resolved.path)
     return ZooModel(spec, module.eval(), resolved)
