@@ -8,6 +8,26 @@ Subsystems, one folder each:
 - ``funml.nn``: the course's PyTorch models and one training loop.
 - ``funml.zoo``: ImageNet-pretrained CNNs for a folder of photos.
 - ``funml.experiments``: every course experiment by name, and the HTML report.
+
+In a notebook, start with :func:`funml.run` (one experiment) or :func:`funml.run_all`;
+see :mod:`funml.api`. They are loaded on first use, so ``import funml`` stays light.
 """
 
 __version__ = "0.1.0"
+
+# The notebook API, by name -> its module; imported on first use.
+_API = {"run": "funml.api", "run_all": "funml.api"}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'funml' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_API})

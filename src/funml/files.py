@@ -59,10 +59,13 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
     return write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
 
 
+FIGURE_DPI = 110  # sharp on a screen and in print, small enough to embed in the report
+
+
 def save_figure(fig, path: str | os.PathLike, **kwargs: Any) -> Path:
     """Save a matplotlib Figure atomically; the format follows the file's suffix."""
     path = Path(path)
-    kwargs.setdefault("dpi", 110)
+    kwargs.setdefault("dpi", FIGURE_DPI)
     kwargs.setdefault("bbox_inches", "tight")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", **kwargs)

@@ -74,8 +74,9 @@ def experiments() -> dict[str, Experiment]:
     for module in MODULES:
         importlib.import_module(f"funml.experiments.{module}")
     rank = {f"funml.experiments.{module}": i for i, module in enumerate(MODULES)}
-    # Within a module, registration order (dicts and sorted() keep it).
-    ordered = sorted(_REGISTRY.values(), key=lambda e: rank[e.func.__module__])
+    # Within a module, registration order (dicts and sorted() keep it); experiments
+    # registered elsewhere (a plug-in, a test) come last.
+    ordered = sorted(_REGISTRY.values(), key=lambda e: rank.get(e.func.__module__, len(rank)))
     return {e.name: e for e in ordered}
 
 

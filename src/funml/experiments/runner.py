@@ -8,13 +8,14 @@ stop the others: its status and message say what went wrong and how to fix it.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import platform
 import re
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from funml.experiments.context import Context
 from funml.experiments.registry import Experiment, experiments, resolve
 from funml.experiments.result import Result
 from funml.experiments.settings import RunSettings, sizes
-from funml.files import new_run_dir, save_figure, write_json, write_text
+from funml.files import FIGURE_DPI, new_run_dir, save_figure, write_json, write_text
 
 
 @dataclass
@@ -59,10 +60,36 @@ class Outcome:
     sources: dict[str, dict] = field(default_factory=dict)
     error: str | None = None
     traceback: str | None = None
+    folder: Path | None = None  # the run folder that figure_files are relative to
 
     @property
     def name(self) -> str:
         return self.experiment.name
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """The result's live matplotlib Figures by caption (kept by in-process runs)."""
+        return self.result.figures if self.result is not None else {}
+
+    def figure_pngs(self) -> Iterator[tuple[str, bytes]]:
+        """``(caption, PNG bytes)`` of each figure: the saved file, else the live Figure."""
+        if self.figure_files and self.folder is not None:
+            for caption, rel in self.figure_files.items():
+                yield caption, (self.folder / rel).read_bytes()
+            return
+        for caption, fig in self.figures.items():
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+            yield caption, buffer.getvalue()
+
+    def __repr__(self) -> str:
+        said = self.result.verdict if self.result is not None else self.error
+        return f"<{self.name}: {self.status} in {self.seconds:.1f} s. {said}>"
+
+    def _repr_html_(self) -> str:
+        from funml.experiments.report.html import render_section
+
+        return render_section(self)
 
     def to_json(self) -> dict[str, Any]:
         """This outcome's entry in ``metrics.json``."""
@@ -84,7 +111,7 @@ class Outcome:
 class Run:
     """A finished run: where it is, what it was asked, and each experiment's outcome."""
 
-    path: Path
+    path: Path | None  # None for a run kept in memory (``write=False``)
     settings: RunSettings
     names: list[str]
     outcomes: list[Outcome]
@@ -97,53 +124,87 @@ class Run:
         return [o.name for o in self.outcomes if o.status != "ok"]
 
     @property
-    def report(self) -> Path:
-        return self.path / "report.html"
+    def report(self) -> Path | None:
+        """``report.html``, or None for a run kept in memory."""
+        return None if self.path is None else self.path / "report.html"
 
     @property
     def pdf(self) -> Path | None:
         """``report.pdf`` when the run was asked for it and it was written."""
-        path = self.path / "report.pdf"
-        return path if self.settings.pdf and path.is_file() else None
+        path = None if self.path is None else self.path / "report.pdf"
+        return path if self.settings.pdf and path is not None and path.is_file() else None
+
+    def __getitem__(self, name: str) -> Outcome:
+        """The outcome of the experiment ``name``."""
+        for outcome in self.outcomes:
+            if outcome.name == name:
+                return outcome
+        raise KeyError(f"{name!r} was not run; this run has: {', '.join(self.names)}.")
+
+    def __repr__(self) -> str:
+        failed = f", {len(self.failed)} failed" if self.failed else ""
+        where = f" in {self.path}" if self.path is not None else ""
+        return f"<Run of {len(self.outcomes)} experiment(s){failed}, {self.seconds:.1f} s{where}>"
+
+    def _repr_html_(self) -> str:
+        from funml.experiments.report.html import render_body
+
+        return render_body(self)
 
 
 def run_experiments(
     settings: RunSettings,
     names: list[str] | tuple[str, ...] = ("all",),
     on_done: Callable[[Outcome], None] | None = None,
+    *,
+    write: bool = True,
+    keep_figures: bool = False,
 ) -> Run:
     """Run the named experiments (``all`` for every one) and write the run folder.
 
-    ``on_done`` is called with each outcome as it finishes, e.g. to print a line.
+    ``on_done`` is called with each outcome as it finishes, e.g. to print a line. With
+    ``write=False`` nothing is written: the run stays in memory, figures included, for a
+    notebook. ``keep_figures`` keeps the live Figures of a written run too (by default they
+    are dropped once saved, as a full run makes dozens).
     """
     settings.validate()
     names = resolve(list(names))
-    prefix = "all" if len(names) == len(experiments()) else "-".join(names[:3])
-    path = new_run_dir(settings.out, prefix)
-    write_json(path / "settings.json", _settings_json(settings, names))
+    if not write and settings.jobs > 1:
+        raise FunmlError("A run kept in memory runs in one process; pass out= to use jobs.")
+    path = None
+    if write:
+        prefix = "all" if len(names) == len(experiments()) else "-".join(names[:3])
+        path = new_run_dir(settings.out, prefix)
+        write_json(path / "settings.json", _settings_json(settings, names))
     start = time.perf_counter()
-    outcomes = _run_all(names, settings, path, on_done or (lambda o: None))
+    outcomes = _run_all(names, settings, path, on_done or (lambda o: None), keep_figures)
     run = Run(path, settings, names, outcomes, time.perf_counter() - start, machine_info(settings))
-    write_json(path / "metrics.json", _metrics_json(run))
+    if write:
+        _write_reports(run)
+    return run
+
+
+def _write_reports(run: Run) -> None:
+    """``metrics.json``, ``report.html`` and, when asked for, ``report.pdf``."""
     from funml.experiments.report import render_report
 
+    write_json(run.path / "metrics.json", _metrics_json(run))
     write_text(run.report, render_report(run))
-    if settings.pdf:
+    if run.settings.pdf:
         from funml.experiments.report.pdf import print_pdf
 
         try:
             print_pdf(run.report, run.path / "report.pdf")
         except FunmlError as e:  # the HTML stands; say why there is no PDF
             run.pdf_error = str(e)
-    return run
 
 
-def _run_all(names, settings, path, on_done) -> list[Outcome]:
+def _run_all(names, settings, path, on_done, keep_figures) -> list[Outcome]:
     if settings.jobs == 1 or len(names) == 1:
         outcomes = []
         for i, name in enumerate(names):
             try:
-                outcomes.append(run_one(name, settings, path))
+                outcomes.append(run_one(name, settings, path, keep_figures))
             except KeyboardInterrupt:
                 # Ctrl-C: keep what finished, mark the rest, and still write the report.
                 for rest in names[i:]:
@@ -174,8 +235,13 @@ def _run_all(names, settings, path, on_done) -> list[Outcome]:
     return [done[name] for name in names]
 
 
-def run_one(name: str, settings: RunSettings, path: Path) -> Outcome:
-    """Run one experiment, save its figures under ``path/figures``, and return its outcome."""
+def run_one(
+    name: str, settings: RunSettings, path: Path | None, keep_figures: bool = False
+) -> Outcome:
+    """Run one experiment, save its figures under ``path/figures``, and return its outcome.
+
+    With ``path`` None nothing is saved and the figures stay live in the result.
+    """
     exp = experiments()[name]
     if settings.jobs > 1:
         import torch
@@ -185,7 +251,7 @@ def run_one(name: str, settings: RunSettings, path: Path) -> Outcome:
     start = time.perf_counter()
     try:
         result = exp.func(settings, context)
-        files = _save_figures(result, name, path)
+        files = {} if path is None else _save_figures(result, name, path, keep_figures)
     except FunmlError as e:
         if _is_interrupt(e):
             raise KeyboardInterrupt from e
@@ -196,13 +262,14 @@ def run_one(name: str, settings: RunSettings, path: Path) -> Outcome:
             "traceback saved in metrics.json."
         )
         return _failed_outcome(name, time.perf_counter() - start, message, e, context.sources)
-    return Outcome(exp, "ok", time.perf_counter() - start, result, files, context.sources)
+    seconds = time.perf_counter() - start
+    return Outcome(exp, "ok", seconds, result, files, context.sources, folder=path)
 
 
-def _save_figures(result: Result, name: str, path: Path) -> dict[str, str]:
-    """Save ``result``'s figures as ``figures/<name>-<caption>.png``, then drop them.
+def _save_figures(result: Result, name: str, path: Path, keep: bool) -> dict[str, str]:
+    """Save ``result``'s figures as ``figures/<name>-<caption>.png``; drop them unless ``keep``.
 
-    A figure holds its pixels until it is collected, and a run makes dozens.
+    A figure holds its pixels until it is collected, and a full run makes dozens.
     """
     files = {}
     try:
@@ -211,7 +278,8 @@ def _save_figures(result: Result, name: str, path: Path) -> dict[str, str]:
             save_figure(fig, path / rel)
             files[caption] = rel.as_posix()
     finally:
-        result.figures.clear()
+        if not keep:
+            result.figures.clear()
     return files
 
 

@@ -20,22 +20,34 @@ from funml.experiments.report.style import CSS
 
 def render_report(run) -> str:
     """The HTML text of ``run``'s report (a :class:`funml.experiments.runner.Run`)."""
-    title = f"funml report: {', '.join(run.names) if len(run.names) < 4 else 'all'}"
-    title += f" on {run.settings.dataset}"
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
-        _header(run, title),
-        _toc(run),
-        "<main>",
-        *(_section(run.path, o) for o in run.outcomes),
-        "</main>",
-        f"<footer><p>Written by funml {_e(__version__)} into {_e(str(run.path))}.</p></footer>",
+        f"<title>{_e(_title(run))}</title><style>{CSS}</style></head><body>",
+        render_body(run),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def render_body(run) -> str:
+    """The report without its page: header, contents and sections (for a notebook cell)."""
+    where = f" into {run.path}" if run.path is not None else " in memory"
+    parts = [
+        _header(run, _title(run)),
+        _toc(run),
+        "<main>",
+        *(render_section(o) for o in run.outcomes),
+        "</main>",
+        f"<footer><p>Written by funml {_e(__version__)}{_e(where)}.</p></footer>",
+    ]
+    return "\n".join(parts)
+
+
+def _title(run) -> str:
+    names = ", ".join(run.names) if len(run.names) < 4 else "all"
+    return f"funml report: {names} on {run.settings.dataset}"
 
 
 def _header(run, title: str) -> str:
@@ -116,7 +128,8 @@ def _toc(run) -> str:
     return f'<nav id="contents"><h2>Contents</h2><ol>{"".join(items)}</ol></nav>'
 
 
-def _section(run_path: Path, o) -> str:
+def render_section(o) -> str:
+    """One experiment's section: question, answer, verdict, numbers, figures (or its error)."""
     parts = [
         f'<section id="exp-{_e(o.name)}">',
         f'<h2>{_e(o.name)} <span class="status {_e(o.status)}">{_e(o.status)}</span> '
@@ -130,12 +143,12 @@ def _section(run_path: Path, o) -> str:
                 f"<details><summary>Traceback</summary><pre>{_e(o.traceback)}</pre></details>"
             )
     else:
-        parts.extend(_result(run_path, o.result, o.figure_files))
+        parts.extend(_result(o.result, o.figure_pngs()))
     parts.append('<p class="top"><a href="#contents">Back to contents</a></p></section>')
     return "\n".join(parts)
 
 
-def _result(run_path: Path, r, figure_files: dict[str, str]) -> list[str]:
+def _result(r, figures) -> list[str]:
     """The body of a finished experiment's section: verdict, notes, numbers, figures."""
     parts = [f'<p class="answer"><strong>Answer.</strong> {_e(r.answer)}</p>'] if r.answer else []
     parts.append(f'<p class="verdict"><strong>Verdict.</strong> {_e(r.verdict)}</p>')
@@ -144,7 +157,7 @@ def _result(run_path: Path, r, figure_files: dict[str, str]) -> list[str]:
         parts.append("</ul>")
     if r.references:
         parts.append(_references(r.references))
-    parts.extend(_figure(run_path, c, f) for c, f in figure_files.items())
+    parts.extend(_figure(caption, png) for caption, png in figures)
     parts.extend(_table(t) for t in r.tables)
     for caption, text in r.texts.items():
         parts.append(f"<h3>{_e(caption)}</h3><pre>{_e(text)}</pre>")
@@ -178,8 +191,8 @@ def _cell(value, unit: str) -> str:
     return f"<td{' class=num' if number else ''}>{_e(_fmt(value, unit))}</td>"
 
 
-def _figure(run_path: Path, caption: str, file: str) -> str:
-    data = base64.b64encode((run_path / file).read_bytes()).decode("ascii")
+def _figure(caption: str, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
     return (
         f'<figure><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
         f"<figcaption>{_e(caption)}</figcaption></figure>"

@@ -1,0 +1,67 @@
+"""The notebook API: `funml.run` and `funml.run_all`, their display, and what they write."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from matplotlib.figure import Figure
+
+import funml
+from funml.errors import FunmlError
+
+
+@pytest.fixture
+def empty_cwd(tmp_path, monkeypatch):
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def test_import_funml_loads_neither_torch_nor_the_experiments():
+    code = "import sys, funml; print('torch' in sys.modules, 'funml.experiments' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+    assert {"run", "run_all"} <= set(dir(funml))
+
+
+def test_run_returns_the_outcome_with_live_figures_and_writes_nothing(empty_cwd):
+    outcome = funml.run("tensors")
+    assert outcome.status == "ok" and outcome.name == "tensors"
+    assert outcome.result.metrics["norm_sq"] == 18.0
+    assert outcome.figures and all(isinstance(f, Figure) for f in outcome.figures.values())
+    assert list(empty_cwd.iterdir()) == []
+
+
+def test_an_outcome_displays_as_its_report_section(empty_cwd):
+    outcome = funml.run("linear")
+    page = outcome._repr_html_()
+    assert 'id="exp-linear"' in page
+    assert outcome.experiment.question[:40] in page
+    assert page.count('<img src="data:image/png;base64,') == len(outcome.figures) > 0
+    assert "Measured against reference" in page
+    text = repr(outcome)
+    assert text.startswith("<linear: ok in ") and "\n" not in text
+
+
+def test_run_all_with_out_writes_the_run_folder_and_indexes_by_name(tmp_path):
+    run = funml.run_all(["tensors", "linear"], out=tmp_path / "run")
+    assert run.report.is_file() and (run.path / "metrics.json").is_file()
+    assert run["linear"].status == "ok"
+    assert run["linear"].figures, "an API run keeps its figures live after saving them"
+    html = run._repr_html_()
+    assert html.count("<section") == 2 and "<html" not in html
+    with pytest.raises(KeyError, match="'knn' was not run"):
+        run["knn"]
+
+
+def test_a_run_in_memory_refuses_jobs_with_one_sentence(empty_cwd):
+    with pytest.raises(FunmlError, match="pass out= to use jobs"):
+        funml.run_all(["tensors", "linear"], jobs=2)
+
+
+def test_an_unknown_experiment_is_named(empty_cwd):
+    with pytest.raises(FunmlError, match="Unknown experiment 'pcaa'"):
+        funml.run("pcaa")
