@@ -198,7 +198,7 @@ def bench_softmax(data: Data, quick: bool) -> tuple[list[Row], list[str]]:
     from funml.scratch import SoftmaxRegression
 
     epochs = 2 if quick else 20
-    fit = lambda **kw: SoftmaxRegression(epochs=epochs, seed=0, **kw).fit(  # noqa: E731
+    fit = lambda **kw: SoftmaxRegression(epochs=epochs, random_state=0, **kw).fit(  # noqa: E731
         data.x_train, data.y_train
     )
     sgd, t_sgd = timed(lambda: fit(**SOFTMAX_SGD))
@@ -312,7 +312,9 @@ def bench_mlp(data: Data, quick: bool) -> tuple[list[Row], list[str]]:
 
     epochs = 2 if quick else 25
     ours, t_ours = timed(
-        lambda: MLPClassifier(**MLP_SETTINGS, epochs=epochs, seed=0).fit(data.x_train, data.y_train)
+        lambda: MLPClassifier(**MLP_SETTINGS, epochs=epochs, random_state=0).fit(
+            data.x_train, data.y_train
+        )
     )
     # scikit-learn's MLP with the same layers and epochs, and its default Adam on batches of
     # 200: plain SGD on batches of 8 took it 16 times as long as funml in a 2-epoch trial.

@@ -72,7 +72,7 @@ def test_output_is_a_softmax_of_the_logits():
 
 def test_learns_digits_above_90_percent(digits):
     X, y, X_test, y_test = digits
-    model = MLPClassifier(hidden_layer_sizes=(64,), epochs=15, seed=0)
+    model = MLPClassifier(hidden_layer_sizes=(64,), epochs=15, random_state=0)
     model.fit(X, y, X_test, y_test)
     accuracy = model.score(X_test, y_test)
     assert accuracy > 0.9, accuracy
@@ -87,7 +87,7 @@ def test_learns_digits_above_90_percent(digits):
 
 def test_bias_option_and_no_validation_data(digits):
     X, y, X_test, y_test = digits
-    model = MLPClassifier(hidden_layer_sizes=(32,), epochs=5, seed=0, bias=True).fit(X, y)
+    model = MLPClassifier(hidden_layer_sizes=(32,), epochs=5, random_state=0, bias=True).fit(X, y)
     assert [w.shape for w in model.weights_] == [(65, 32), (33, 10)]
     assert np.isnan(model.history_["val_loss"]).all()
     assert model.score(X_test, y_test) > 0.8
@@ -106,4 +106,4 @@ def test_bad_input(digits):
     with pytest.raises(NotFittedError):
         MLPClassifier().predict(X)
     with pytest.raises(ValueError, match="features"):
-        MLPClassifier(epochs=1, seed=0).fit(X, y).predict(X[:, :10])
+        MLPClassifier(epochs=1, random_state=0).fit(X, y).predict(X[:, :10])

@@ -53,7 +53,7 @@ def test_softmax_is_stable_for_huge_scores():
 
 def test_accuracy_within_two_points_of_logistic_regression_on_digits(digits):
     X, y, X_test, y_test = digits
-    ours = SoftmaxRegression(lr=0.05, epochs=20, batch_size=1, seed=0).fit(X, y)
+    ours = SoftmaxRegression(lr=0.05, epochs=20, batch_size=1, random_state=0).fit(X, y)
     ref = LogisticRegression(max_iter=2000).fit(X, y)
     ours_acc, ref_acc = ours.score(X_test, y_test), ref.score(X_test, y_test)
     assert ours_acc >= ref_acc - 0.02, (ours_acc, ref_acc)
@@ -63,7 +63,7 @@ def test_accuracy_within_two_points_of_logistic_regression_on_digits(digits):
 
 def test_minibatches_and_history(digits):
     X, y, X_test, y_test = digits
-    model = SoftmaxRegression(lr=0.5, epochs=30, batch_size=32, seed=1).fit(X, y)
+    model = SoftmaxRegression(lr=0.5, epochs=30, batch_size=32, random_state=1).fit(X, y)
     assert model.score(X_test, y_test) > 0.9
     # Full-batch gradient descent with a small step never increases the loss.
     full = SoftmaxRegression(lr=0.1, epochs=15, batch_size=len(X)).fit(X, y)
@@ -73,10 +73,10 @@ def test_minibatches_and_history(digits):
     )
 
 
-def test_seed_makes_fits_repeatable_and_proba_consistent(digits):
+def test_random_state_makes_fits_repeatable_and_proba_consistent(digits):
     X, y, X_test, _ = digits
-    a = SoftmaxRegression(lr=0.05, epochs=2, seed=3).fit(X, y)
-    b = SoftmaxRegression(lr=0.05, epochs=2, seed=3).fit(X, y)
+    a = SoftmaxRegression(lr=0.05, epochs=2, random_state=3).fit(X, y)
+    b = SoftmaxRegression(lr=0.05, epochs=2, random_state=3).fit(X, y)
     assert_array_equal(a.coef_, b.coef_)
     proba = a.predict_proba(X_test)
     assert proba.shape == (len(X_test), 10)

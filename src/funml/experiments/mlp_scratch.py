@@ -55,7 +55,7 @@ def run_mlp_scratch(settings, context) -> Result:
             lr=lr,
             batch_size=BATCH_SIZE,
             epochs=epochs,
-            seed=settings.seed,
+            random_state=settings.seed,
         )
         model.fit(x_fit, y_fit, x_val, y_val)
     accuracy = percent(model.score(x_test, y_test))

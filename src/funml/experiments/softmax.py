@@ -33,7 +33,9 @@ def run_softmax(settings, context) -> Result:
     )
     y_train, y_test = ds.train.labels, ds.test.labels
     with timer() as t_funml:
-        model = SoftmaxRegression(lr=LR, epochs=epochs, batch_size=BATCH_SIZE, seed=settings.seed)
+        model = SoftmaxRegression(
+            lr=LR, epochs=epochs, batch_size=BATCH_SIZE, random_state=settings.seed
+        )
         model.fit(x_train, y_train)
     accuracy = percent(model.score(x_test, y_test))
     accuracy_sk, seconds_sk = logistic_reference(ds)
