@@ -35,6 +35,7 @@ from funml.nn import (
 from funml.nn.distributed import World, check_batch_size, describe
 from funml.nn.evaluate import model_from_checkpoint
 from funml.nn.train import threads_for
+from helpers import assert_one_sentence_error
 
 pytestmark = pytest.mark.skipif(
     not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
@@ -270,14 +271,6 @@ def _invoke(*args):
     return CliRunner().invoke(cli, list(args))
 
 
-def _one_sentence_error(result, *needles):
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
-    for needle in needles:
-        assert needle in result.output, result.output
-
-
 @pytest.mark.parametrize(
     ("flags", "needles"),
     [
@@ -293,7 +286,7 @@ def _one_sentence_error(result, *needles):
 )
 def test_bad_launch_flags_are_one_sentence(flags, needles, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _one_sentence_error(_invoke("train", *shlex.split(ARGS), *flags), *needles)
+    assert_one_sentence_error(_invoke("train", *shlex.split(ARGS), *flags), *needles)
     assert not (tmp_path / "runs").exists()  # nothing made for a run that could not start
 
 
@@ -301,7 +294,7 @@ def test_bad_launch_flags_are_one_sentence(flags, needles, tmp_path, monkeypatch
 def test_a_global_batch_that_does_not_split_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = _invoke("train", *shlex.split(ARGS), "--nproc", "2", "--batch-size", "65")
-    _one_sentence_error(result, "The batch size 65 is the global batch", "multiple of 2")
+    assert_one_sentence_error(result, "The batch size 65 is the global batch", "multiple of 2")
     assert not (tmp_path / "runs").exists()
 
 
@@ -313,7 +306,7 @@ def test_a_port_in_use_is_one_sentence(tmp_path, monkeypatch):
         busy.listen()
         port = busy.getsockname()[1]
         result = _invoke("train", *shlex.split(ARGS), "--nproc", "2", "--master-port", str(port))
-    _one_sentence_error(result, f"Port {port} is already in use", "--master-port")
+    assert_one_sentence_error(result, f"Port {port} is already in use", "--master-port")
     assert not (tmp_path / "runs").exists()
 
 
@@ -328,7 +321,7 @@ def test_launch_flags_are_refused_inside_a_torchrun_worker(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
     monkeypatch.setenv("MASTER_PORT", "1")
-    _one_sentence_error(
+    assert_one_sentence_error(
         _invoke("train", *shlex.split(ARGS), "--nproc", "2"), "pass the counts to torchrun"
     )
 

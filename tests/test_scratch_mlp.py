@@ -14,6 +14,7 @@ from funml.scratch import (
     sigmoid,
     sigmoid_prime,
 )
+from helpers import numerical_gradient
 
 
 def _loss(weights, x, t, bias):
@@ -29,18 +30,9 @@ def test_back_prop_matches_finite_differences(bias, hidden):
     weights = init_weights([5, *hidden, 3], bias=bias, rng=rng)
     zs, activations = feed_forward(weights, x, bias)
     grads = back_prop(weights, zs, activations, t, bias)
-    eps = 1e-6
     for w, g in zip(weights, grads, strict=True):
         assert g.shape == w.shape
-        numeric = np.zeros_like(w)
-        for idx in np.ndindex(*w.shape):
-            saved = w[idx]
-            w[idx] = saved + eps
-            up = _loss(weights, x, t, bias)
-            w[idx] = saved - eps
-            down = _loss(weights, x, t, bias)
-            w[idx] = saved
-            numeric[idx] = (up - down) / (2 * eps)
+        numeric = numerical_gradient(lambda: _loss(weights, x, t, bias), w)
         assert_allclose(g, numeric, rtol=1e-5, atol=1e-8)
 
 

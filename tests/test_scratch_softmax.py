@@ -14,6 +14,7 @@ from funml.scratch import (
     softmax_gradients,
     softmax_loss,
 )
+from helpers import numerical_gradient
 
 
 @pytest.mark.parametrize("n", [1, 7])
@@ -23,20 +24,8 @@ def test_gradients_match_finite_differences(n):
     x = rng.normal(size=(n, 5))
     t = np.eye(4)[rng.integers(0, 4, size=n)]
     dw, db = softmax_gradients(w, b, x, t)
-    eps = 1e-6
-    num_dw = np.zeros_like(w)
-    for idx in np.ndindex(*w.shape):
-        step = np.zeros_like(w)
-        step[idx] = eps
-        num_dw[idx] = (softmax_loss(w + step, b, x, t) - softmax_loss(w - step, b, x, t)) / (
-            2 * eps
-        )
-    num_db = np.array(
-        [
-            (softmax_loss(w, b + e, x, t) - softmax_loss(w, b - e, x, t)) / (2 * eps)
-            for e in np.eye(4) * eps
-        ]
-    )
+    loss = lambda: softmax_loss(w, b, x, t)  # noqa: E731  (reads w and b as they are moved)
+    num_dw, num_db = numerical_gradient(loss, w), numerical_gradient(loss, b)
     assert_allclose(dw, num_dw, rtol=1e-6, atol=1e-8)
     assert_allclose(db, num_db, rtol=1e-6, atol=1e-8)
 
