@@ -85,6 +85,7 @@ def two_processes(tmp_path_factory):
 
 
 @needs_two_cores
+@pytest.mark.slow
 def test_two_processes_reach_the_weights_of_one(two_processes, digits):
     out, proc = two_processes
     one = train(SETTINGS, dataset=digits)  # global batch 64 in one process
@@ -105,6 +106,7 @@ def test_two_processes_reach_the_weights_of_one(two_processes, digits):
 
 
 @needs_two_cores
+@pytest.mark.slow
 def test_two_process_test_accuracy_counts_every_sample_once(two_processes, digits):
     out, proc = two_processes
     metrics = json.loads((out / "metrics.json").read_text())
@@ -122,6 +124,7 @@ def test_two_process_test_accuracy_counts_every_sample_once(two_processes, digit
 
 
 @needs_two_cores
+@pytest.mark.slow
 def test_a_two_process_checkpoint_resumes_in_one_process(two_processes, digits, tmp_path):
     out, _ = two_processes
     more = dataclasses.replace(SETTINGS, epochs=3)
@@ -132,6 +135,7 @@ def test_a_two_process_checkpoint_resumes_in_one_process(two_processes, digits, 
 
 
 @needs_two_cores
+@pytest.mark.slow
 def test_two_nodes_on_loopback_reach_the_same_weights(two_processes, tmp_path):
     """--nnodes 2: two launchers, one process each, meeting at node 0's port."""
     out, _ = two_processes
@@ -193,6 +197,7 @@ LONG = "mlp2 -d digits --batch-size 16 --lr 0.003 --threads 1 -q"
 
 @needs_two_cores
 @linux_only
+@pytest.mark.slow
 def test_a_killed_worker_stops_the_job_cleanly(tmp_path, digits):
     out = tmp_path / "run"
     args = [*shlex.split(LONG), "--epochs", "1000", "--nproc", "2", "--out", str(out)]
@@ -223,6 +228,7 @@ def test_a_killed_worker_stops_the_job_cleanly(tmp_path, digits):
 
 @needs_two_cores
 @linux_only
+@pytest.mark.slow
 def test_under_torchrun_a_killed_worker_is_restarted_and_resumes(two_processes, tmp_path, digits):
     """The torchrun line funml prints, with --max-restarts=1: torchrun restarts the workers."""
     _, proc = two_processes
