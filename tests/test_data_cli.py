@@ -28,7 +28,7 @@ def test_registry_names_and_unknown_name():
     assert (len(ds.train), len(ds.test), ds.pixel_max) == (500, 1297, 16)
     with pytest.raises(FunmlError, match=r"'mnsit' is unknown \(did you mean 'mnist'\?\)"):
         load_dataset("mnsit")
-    with pytest.raises(FunmlError, match="choose one of: mnist, fashion-mnist, digits"):
+    with pytest.raises(FunmlError, match="choose one of: digits, mnist, fashion-mnist, csv:PATH"):
         load_dataset("cifar")
 
 
