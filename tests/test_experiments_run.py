@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from funml.cli import cli
 from funml.experiments import RunSettings, experiments, run_experiments, sizes
+from helpers import assert_one_sentence_error
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NAMES = list(experiments())
@@ -190,9 +191,7 @@ def test_out_at_an_existing_run_is_refused(tmp_path):
     out.mkdir()
     (out / "metrics.json").write_text('{"mine": true}')
     result = CliRunner().invoke(cli, ["run", "tensors", "--out", str(out)])
-    assert result.exit_code == 1
-    assert "already exists and is not empty" in result.output
-    assert "Traceback" not in result.output
+    assert_one_sentence_error(result, "already exists and is not empty")
     assert (out / "metrics.json").read_text() == '{"mine": true}'
     assert sorted(p.name for p in out.iterdir()) == ["metrics.json"]
 
@@ -227,18 +226,23 @@ def test_list_names_every_experiment_without_importing_torch():
     ("args", "message"),
     [
         (["run", "knnn"], "Unknown experiment 'knnn'"),
-        (["run", "all", "--dataset", "cifar"], "'cifar' is not one of"),
         (["run", "tensors", "--jobs", "0"], "--jobs must be at least 1"),
         (["run", "pretrained", "--images", "/no/such/folder"], "is not a folder"),
     ],
 )
 def test_bad_input_is_one_sentence(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code != 0
-    assert message in result.output
-    assert "Traceback" not in result.output
+    assert_one_sentence_error(CliRunner().invoke(cli, args), message)
     assert not (tmp_path / "runs").exists()  # nothing written for refused input
+
+
+def test_unknown_dataset_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["run", "all", "--dataset", "cifar"])
+    assert result.exit_code == 2  # click's code for bad usage
+    assert "'cifar' is not one of 'digits', 'mnist', 'fashion-mnist'." in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
 
 
 def test_jobs_run_experiments_side_by_side(tmp_path):
