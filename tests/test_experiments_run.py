@@ -245,6 +245,7 @@ def test_unknown_dataset_is_a_usage_error(tmp_path, monkeypatch):
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow  # two worker processes: 2.9 s on an idle 2-core machine
 def test_jobs_run_experiments_side_by_side(tmp_path):
     run = run_experiments(RunSettings(out=tmp_path / "run", jobs=2), ["tensors", "linear"])
     assert [o.name for o in run.outcomes] == ["tensors", "linear"]
