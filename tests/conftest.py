@@ -1,7 +1,9 @@
 """Shared test setup: no display, no network, and paths to the real data when present."""
 
+import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # As the funml command does, before torch loads: sleeping OpenMP waits (funml.runtime).
@@ -30,18 +32,34 @@ def quick_run(tmp_path_factory):
     """`funml run all --quick`, once per test session, offline, in a temporary folder.
 
     Shared by tests/test_experiments_run.py, test_report.py and test_report_browser.py.
-    The official MNIST test set is offered through --data-dir when it is present.
+    Under pytest-xdist each worker is a session of its own, so the workers share one run:
+    the first to take the lock runs it in their common base folder (the parent of each
+    worker's own, as pytest-xdist's docs suggest) and the others wait for its result.
     """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return _run_quick(tmp_path_factory.mktemp("quick-run"))
+    from filelock import FileLock
+
+    folder = tmp_path_factory.getbasetemp().parent / "quick-run"
+    result = folder / "result.json"
+    with FileLock(f"{folder}.lock"):
+        if not result.is_file():
+            folder.mkdir(exist_ok=True)
+            run = _run_quick(folder)
+            result.write_text(json.dumps({**vars(run), "path": str(run.path)}))
+    saved = json.loads(result.read_text())
+    return SimpleNamespace(**{**saved, "path": Path(saved["path"])})
+
+
+def _run_quick(tmp: Path) -> SimpleNamespace:
     import subprocess
     import sys
     import time
-    from types import SimpleNamespace
 
-    tmp = tmp_path_factory.mktemp("quick-run")
     env = {k: v for k, v in os.environ.items() if k != "FUNML_DATA"}
     env.update(XDG_CACHE_HOME=str(tmp / "cache"), TORCH_HOME=str(tmp / "torch"), MPLBACKEND="Agg")
     args = [sys.executable, "-m", "funml", "run", "all", "--quick", "--out", str(tmp / "run")]
-    if MNIST_DIR.is_dir():
+    if MNIST_DIR.is_dir():  # the official MNIST test set, when present
         args += ["--data-dir", str(MNIST_DIR)]
     start = time.perf_counter()
     proc = subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
@@ -57,12 +75,12 @@ def quick_run(tmp_path_factory):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keep every test that uses `quick_run` on one xdist worker, so the run happens once.
-
-    Takes effect with `pytest -n N --dist loadgroup` (the README's test command).
-    """
+    """Every test that uses `quick_run` is slow (the run takes a while), and they all go to
+    one xdist worker under `pytest -n N --dist loadgroup` (the README's test command), so
+    the other workers never wait for the run."""
     for item in items:
         if "quick_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
             item.add_marker(pytest.mark.xdist_group("quick_run"))
 
 

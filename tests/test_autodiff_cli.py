@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from funml.cli import cli
 from funml.cli.graph import parse_assignments
 from funml.errors import FunmlError
+from helpers import assert_one_sentence_error
 
 COURSE = ["graph", "exp(-(w1*x1 + w2*x2))", "--at", "w1=0.1", "--at", "x1=0.3"]
 COURSE += ["--at", "w2=-0.2", "--at", "x2=0.4", "--target", "1"]
@@ -83,15 +84,6 @@ def test_existing_out_is_not_overwritten(tmp_path):
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert out.read_bytes() == b"mine"
-
-
-def assert_one_sentence_error(result, *fragments):
-    assert result.exit_code == 1
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and lines[0].endswith(".")
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.mark.parametrize(

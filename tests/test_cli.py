@@ -3,10 +3,11 @@
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from funml import __version__
-from funml.cli import cli
+from funml.cli import COMMANDS, cli
 
 
 def test_version():
@@ -15,11 +16,21 @@ def test_version():
     assert __version__ in result.output
 
 
-def test_help_lists_subcommands():
+def test_help_lists_every_command_with_its_help():
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    assert "Commands" in result.output
-    assert "run" in result.output or "data" in result.output
+    listed = result.output.split("Commands:\n", 1)[1].splitlines()
+    expected = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
+    assert [tuple(line.split(maxsplit=1)) for line in listed] == expected
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_loads_and_has_help(name):
+    command = cli.get_command(None, name)
+    assert command is not None and command.name == name
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: cli {name} ")
 
 
 def test_help_does_not_import_torch():

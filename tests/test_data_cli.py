@@ -15,6 +15,7 @@ from funml.cli import cli
 from funml.data import describe, load_dataset
 from funml.data.plots import class_gallery
 from funml.errors import FunmlError
+from helpers import assert_one_sentence_error
 
 CLI_MAIN = "from funml.cli import main; main()"
 
@@ -28,7 +29,7 @@ def test_registry_names_and_unknown_name():
     assert (len(ds.train), len(ds.test), ds.pixel_max) == (500, 1297, 16)
     with pytest.raises(FunmlError, match=r"'mnsit' is unknown \(did you mean 'mnist'\?\)"):
         load_dataset("mnsit")
-    with pytest.raises(FunmlError, match="choose one of: mnist, fashion-mnist, digits"):
+    with pytest.raises(FunmlError, match="choose one of: digits, mnist, fashion-mnist, csv:PATH"):
         load_dataset("cifar")
 
 
@@ -68,16 +69,13 @@ def test_info_text_and_json():
 
 
 def test_info_errors_are_one_sentence(tmp_path):
-    result = _run("info", "nosuch")
-    assert result.exit_code == 1
-    assert result.output.startswith("Error: Data set 'nosuch' is unknown")
+    assert_one_sentence_error(_run("info", "nosuch"), "Error: Data set 'nosuch' is unknown")
     result = _run("info", "mnist", "--data-dir", str(tmp_path), "--no-download")
-    assert result.exit_code == 1
-    assert "missing train-images-idx3-ubyte.gz" in result.output
-    assert f"'{tmp_path / 'mnist'}'" in result.output
+    assert_one_sentence_error(
+        result, "missing train-images-idx3-ubyte.gz", f"'{tmp_path / 'mnist'}'"
+    )
     (tmp_path / "bad.csv").write_text("1,2,3\n")
-    result = _run("info", f"csv:{tmp_path / 'bad.csv'}")
-    assert result.exit_code == 1 and "line 1 has 3 fields" in result.output
+    assert_one_sentence_error(_run("info", f"csv:{tmp_path / 'bad.csv'}"), "line 1 has 3 fields")
 
 
 def test_show_writes_a_figure_and_never_overwrites(tmp_path):
@@ -86,8 +84,7 @@ def test_show_writes_a_figure_and_never_overwrites(tmp_path):
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"\x89PNG")
     before = out.read_bytes()
-    result = _run("show", "digits", "--out", str(out))
-    assert result.exit_code == 1 and "already exists" in result.output
+    assert_one_sentence_error(_run("show", "digits", "--out", str(out)), "already exists")
     assert out.read_bytes() == before
     assert _run("show", "digits", "--out", str(out), "--force").exit_code == 0
 
@@ -95,9 +92,9 @@ def test_show_writes_a_figure_and_never_overwrites(tmp_path):
 def test_show_rejects_unwritable_and_unknown_formats(tmp_path):
     (tmp_path / "afile").write_text("x")
     result = _run("show", "digits", "--out", str(tmp_path / "afile" / "x.png"))
-    assert result.exit_code == 1 and result.output.startswith("Error: Cannot")
+    assert_one_sentence_error(result, "Error: Cannot")
     result = _run("show", "digits", "--out", str(tmp_path / "x.xyz"))
-    assert result.exit_code == 1 and "Cannot save a figure as '.xyz'" in result.output
+    assert_one_sentence_error(result, "Cannot save a figure as '.xyz'")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 

@@ -12,10 +12,6 @@ from funml.data.folder import PhotoFolder, load_image_folder, load_photos, to_rg
 from funml.errors import DataError
 
 
-def _rgb(path):
-    return np.asarray(load_photos(path.parent, recursive=False).images[0])
-
-
 @pytest.fixture
 def photos(tmp_path):
     """A folder with one image of each awkward kind, plus files that are not images."""

@@ -1,11 +1,9 @@
 """MNIST-style IDX data sets on a tiny data set the tests make: search, verify, download."""
 
-import functools
 import gzip
 import hashlib
 import http.server
 import socket
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ from funml.data import paths
 from funml.data.idx import write_idx
 from funml.data.mnist import IdxDataset, IdxFile, fetch, load_idx_dataset, load_split
 from funml.errors import DataError
+from helpers import loopback_server
 
 NAMES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -66,13 +65,9 @@ def _copy(src: Path, dst: Path, names=None) -> Path:
 
 @pytest.fixture
 def file_server(upstream):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(upstream[0]))
-    handler.log_message = lambda *args: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    handler = http.server.SimpleHTTPRequestHandler
+    with loopback_server(handler, directory=str(upstream[0])) as httpd:
+        yield f"{httpd.url}/"
 
 
 def test_loads_from_data_dir_subfolder_and_checks_everything(upstream, tmp_path):

@@ -4,7 +4,6 @@ import hashlib
 import http.server
 import re
 import socket
-import threading
 
 import pytest
 
@@ -15,6 +14,7 @@ from funml.download import (
     RemoteFile,
     download,
 )
+from helpers import loopback_server
 
 PAYLOAD = bytes(range(256)) * 400  # 100 kB, several read chunks
 SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
@@ -58,20 +58,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.log, httpd.drops = [], 0
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(_Handler) as httpd:
+        httpd.log, httpd.drops = [], 0
+        yield httpd
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 from funml.cli import cli
 from funml.experiments import RunSettings, experiments, run_experiments, sizes
+from helpers import assert_one_sentence_error
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
+NAMES = list(experiments())
 
 @pytest.fixture(scope="module")
 def metrics(quick_run):
@@ -22,22 +23,30 @@ def metrics(quick_run):
     return json.loads((quick_run.path / "metrics.json").read_text())
 
 
-def test_quick_run_has_every_experiment_ok(quick_run, metrics):
-    assert list(metrics) == list(experiments())
-    failed = {name: m.get("error") for name, m in metrics.items() if m["status"] != "ok"}
-    assert failed == {}
-    for name in experiments():  # a line per experiment with its status and time
-        assert any(line.split()[:2] == [name, "ok"] for line in quick_run.stdout.splitlines())
+def test_quick_run_records_every_experiment_in_order(quick_run, metrics):
+    assert list(metrics) == NAMES
     assert "Report:" in quick_run.stdout
 
 
-def test_every_experiment_has_a_verdict_references_and_figures(quick_run, metrics):
-    for name, m in metrics.items():
-        assert m["verdict"], name
-        assert m["references"], name
-        assert m["figures"], name
-        for rel in m["figures"]:
-            assert (quick_run.path / rel).read_bytes()[:8] == PNG, rel
+@pytest.mark.parametrize("name", NAMES)
+def test_experiment_ran_ok(name, quick_run, metrics):
+    m = metrics[name]
+    assert m["status"] == "ok", m.get("error")
+    # The run prints a line per experiment with its status and time.
+    assert any(line.split()[:2] == [name, "ok"] for line in quick_run.stdout.splitlines())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_experiment_has_a_verdict_references_and_figures(name, quick_run, metrics):
+    m = metrics[name]
+    assert m["verdict"]
+    assert m["references"]
+    assert m["figures"]
+    for rel in m["figures"]:
+        assert (quick_run.path / rel).read_bytes()[:8] == PNG, rel
+
+
+def test_figures_on_disk_are_the_ones_listed(quick_run, metrics):
     on_disk = {p.name for p in (quick_run.path / "figures").iterdir()}
     listed = {rel.split("/")[-1] for m in metrics.values() for rel in m["figures"]}
     assert on_disk == listed
@@ -47,38 +56,75 @@ def test_settings_are_saved_beside_the_results(quick_run):
     saved = json.loads((quick_run.path / "settings.json").read_text())
     assert saved["settings"]["quick"] is True
     assert saved["settings"]["dataset"] == "digits"
-    assert saved["experiments"] == list(experiments())
+    assert saved["experiments"] == NAMES
     assert saved["sizes"]["torch_epochs"] == sizes(RunSettings(quick=True)).torch_epochs
 
 
-def test_quick_run_numbers_match_their_references(metrics):
+# -- each experiment's numbers against its reference ----------------------------------------
+
+
+def test_graphs_gradients_match_the_course_and_torch(metrics):
     graphs = metrics["graphs"]["metrics"]
     assert round(graphs["de_dw1"], 4) == -0.3154
     assert round(graphs["de_dw2"], 4) == -0.4205
     assert graphs["max_abs_grad_difference_vs_torch"] < 1e-12
+
+
+def test_tensors_match_the_course(metrics):
     tensors = metrics["tensors"]["metrics"]
     assert tensors["hadamard"] == [[1.0, 2.0], [0.0, -1.0]]
     assert tensors["matmul"] == [[-1.0, -1.0], [2.0, -1.0]]
     assert tensors["norm_sq"] == 18.0
-    assert tensors["grad_v1"] == [6.0, 6.0] and tensors["grad_v2"] == [-6.0, -6.0]
+    assert tensors["grad_v1"] == [6.0, 6.0]
+    assert tensors["grad_v2"] == [-6.0, -6.0]
+
+
+def test_pca_matches_scikit_learn(metrics):
     pca = metrics["pca"]["metrics"]
     assert pca["components_needed"] == pca["components_needed_sklearn"]
     assert pca["max_relative_variance_difference"] < 1e-6
-    for k, row in metrics["knn"]["metrics"]["by_k"].items():
-        # funml and scikit-learn differ only where distances tie exactly at the k-th neighbour.
-        assert row["disagreements"] == row["disagreements_at_exact_ties"], k
-        assert row["accuracy"] > 90, k
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])  # funml.experiments.knn.KS
+def test_knn_differs_from_scikit_learn_only_at_exact_ties(metrics, k):
+    row = metrics["knn"]["metrics"]["by_k"][str(k)]
+    assert row["disagreements"] == row["disagreements_at_exact_ties"]
+    assert row["accuracy"] > 0.90
+
+
+def test_softmax_gradients_match_finite_differences(metrics):
     assert metrics["softmax"]["metrics"]["gradient_check"]["relative_error"] < 1e-6
+
+
+def test_conv2d_matches_torch(metrics):
     assert metrics["conv2d"]["metrics"]["max_abs_difference_float64"] < 1e-10
+
+
+def test_harris_finds_every_checkerboard_corner(metrics):
     harris = metrics["harris"]["metrics"]
     assert harris["checkerboard_corners_found"] == harris["checkerboard_corners_expected"]
+
+
+def test_l1_fit_beats_least_squares_on_outliers(metrics):
     linear = metrics["linear"]["metrics"]
     assert linear["l1_linprog"]["objective"] <= linear["l1_subgradient"]["objective"] + 1e-9
     assert abs(linear["l1_linprog"]["slope"] - 2) < abs(linear["least_squares"]["slope"] - 2)
-    assert linear["perceptron"]["random_accuracy"] == 100.0
-    assert metrics["mlp2-vs-cnn-small"]["metrics"]["mlp2"]["parameters"] == 101_770
-    assert metrics["mlp2-vs-cnn-small"]["metrics"]["cnn-small"]["parameters"] == 47_658
-    assert metrics["digits-cnn"]["metrics"]["test_accuracy"] > 80
+
+
+def test_perceptron_network_sorts_every_random_input(metrics):
+    assert metrics["linear"]["metrics"]["perceptron"]["random_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize(("model", "parameters"), [("mlp2", 101_770), ("cnn-small", 47_658)])
+def test_course_models_have_their_parameter_counts(metrics, model, parameters):
+    assert metrics["mlp2-vs-cnn-small"]["metrics"][model]["parameters"] == parameters
+
+
+def test_digits_cnn_learns(metrics):
+    assert metrics["digits-cnn"]["metrics"]["test_accuracy"] > 0.80
+
+
+def test_pretrained_models_name_the_expected_classes(metrics):
     assert metrics["pretrained"]["metrics"]["expected_class_in_top5"] == "2/2"
 
 
@@ -100,6 +146,7 @@ def _offline_env(tmp_path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_missing_data_fails_one_experiment_and_the_others_run(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -139,9 +186,7 @@ def test_out_at_an_existing_run_is_refused(tmp_path):
     out.mkdir()
     (out / "metrics.json").write_text('{"mine": true}')
     result = CliRunner().invoke(cli, ["run", "tensors", "--out", str(out)])
-    assert result.exit_code == 1
-    assert "already exists and is not empty" in result.output
-    assert "Traceback" not in result.output
+    assert_one_sentence_error(result, "already exists and is not empty")
     assert (out / "metrics.json").read_text() == '{"mine": true}'
     assert sorted(p.name for p in out.iterdir()) == ["metrics.json"]
 
@@ -176,20 +221,26 @@ def test_list_names_every_experiment_without_importing_torch():
     ("args", "message"),
     [
         (["run", "knnn"], "Unknown experiment 'knnn'"),
-        (["run", "all", "--dataset", "cifar"], "'cifar' is not one of"),
         (["run", "tensors", "--jobs", "0"], "--jobs must be at least 1"),
         (["run", "pretrained", "--images", "/no/such/folder"], "is not a folder"),
     ],
 )
 def test_bad_input_is_one_sentence(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code != 0
-    assert message in result.output
-    assert "Traceback" not in result.output
+    assert_one_sentence_error(CliRunner().invoke(cli, args), message)
     assert not (tmp_path / "runs").exists()  # nothing written for refused input
 
 
+def test_unknown_dataset_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["run", "all", "--dataset", "cifar"])
+    assert result.exit_code == 2  # click's code for bad usage
+    assert "'cifar' is not one of 'digits', 'mnist', 'fashion-mnist'." in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow  # two worker processes: 2.9 s on an idle 2-core machine
 def test_jobs_run_experiments_side_by_side(tmp_path):
     run = run_experiments(RunSettings(out=tmp_path / "run", jobs=2), ["tensors", "linear"])
     assert [o.name for o in run.outcomes] == ["tensors", "linear"]

@@ -7,6 +7,7 @@ import torch
 from click.testing import CliRunner
 
 from funml.cli import cli
+from helpers import assert_one_sentence_error
 
 TRAIN = [
     "train",
@@ -27,15 +28,6 @@ TRAIN = [
 
 def _invoke(*args):
     return CliRunner().invoke(cli, list(args))
-
-
-def _one_sentence_error(result, *needles):
-    assert result.exit_code == 1
-    assert "Traceback" not in result.output
-    assert result.output.startswith("Error: ")
-    assert result.output.count("\n") == 1
-    for needle in needles:
-        assert needle in result.output
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +71,7 @@ def test_evaluate_prints_the_full_test_accuracy(trained):
 def test_resume_continues_in_the_run_folder(trained, tmp_path):
     out, _ = trained
     bad = _invoke("train", "--resume", str(out / "model.pt"), "--lr", "0.1")
-    _one_sentence_error(bad, "--lr 0.1 differs from the checkpoint's 0.003")
+    assert_one_sentence_error(bad, "--lr 0.1 differs from the checkpoint's 0.003")
     # Into a new folder, so the module's run stays as it was for the other tests.
     result = _invoke(
         "train",
@@ -125,7 +117,7 @@ def test_summary():
 )
 def test_bad_input_is_one_sentence(args, needles, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _one_sentence_error(_invoke(*args), *needles)
+    assert_one_sentence_error(_invoke(*args), *needles)
     assert not (tmp_path / "runs").exists()  # nothing made for a run that could not start
 
 
@@ -133,12 +125,14 @@ def test_refuses_a_non_empty_out_and_a_corrupt_checkpoint(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    _one_sentence_error(_invoke(*TRAIN, "--out", str(out)), "already exists and is not empty")
+    assert_one_sentence_error(_invoke(*TRAIN, "--out", str(out)), "already exists and is not empty")
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
-    _one_sentence_error(_invoke("evaluate", str(tmp_path / "bad.pt")), "not a PyTorch checkpoint")
+    assert_one_sentence_error(
+        _invoke("evaluate", str(tmp_path / "bad.pt")), "not a PyTorch checkpoint"
+    )
     torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.pt")
-    _one_sentence_error(
+    assert_one_sentence_error(
         _invoke("evaluate", str(tmp_path / "foreign.pt"), "-d", "digits"),
         "not a funml training checkpoint",
     )

@@ -35,6 +35,7 @@ from funml.nn import (
 from funml.nn.distributed import World, check_batch_size, describe
 from funml.nn.evaluate import model_from_checkpoint
 from funml.nn.train import threads_for
+from helpers import assert_one_sentence_error
 
 pytestmark = pytest.mark.skipif(
     not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
@@ -84,6 +85,7 @@ def two_processes(tmp_path_factory):
 
 
 @needs_two_cores
+@pytest.mark.slow
 def test_two_processes_reach_the_weights_of_one(two_processes, digits):
     out, proc = two_processes
     one = train(SETTINGS, dataset=digits)  # global batch 64 in one process
@@ -104,6 +106,7 @@ def test_two_processes_reach_the_weights_of_one(two_processes, digits):
 
 
 @needs_two_cores
+@pytest.mark.slow
 def test_two_process_test_accuracy_counts_every_sample_once(two_processes, digits):
     out, proc = two_processes
     metrics = json.loads((out / "metrics.json").read_text())
@@ -121,6 +124,7 @@ def test_two_process_test_accuracy_counts_every_sample_once(two_processes, digit
 
 
 @needs_two_cores
+@pytest.mark.slow
 def test_a_two_process_checkpoint_resumes_in_one_process(two_processes, digits, tmp_path):
     out, _ = two_processes
     more = dataclasses.replace(SETTINGS, epochs=3)
@@ -131,6 +135,7 @@ def test_a_two_process_checkpoint_resumes_in_one_process(two_processes, digits, 
 
 
 @needs_two_cores
+@pytest.mark.slow
 def test_two_nodes_on_loopback_reach_the_same_weights(two_processes, tmp_path):
     """--nnodes 2: two launchers, one process each, meeting at node 0's port."""
     out, _ = two_processes
@@ -192,6 +197,7 @@ LONG = "mlp2 -d digits --batch-size 16 --lr 0.003 --threads 1 -q"
 
 @needs_two_cores
 @linux_only
+@pytest.mark.slow
 def test_a_killed_worker_stops_the_job_cleanly(tmp_path, digits):
     out = tmp_path / "run"
     args = [*shlex.split(LONG), "--epochs", "1000", "--nproc", "2", "--out", str(out)]
@@ -222,6 +228,7 @@ def test_a_killed_worker_stops_the_job_cleanly(tmp_path, digits):
 
 @needs_two_cores
 @linux_only
+@pytest.mark.slow
 def test_under_torchrun_a_killed_worker_is_restarted_and_resumes(two_processes, tmp_path, digits):
     """The torchrun line funml prints, with --max-restarts=1: torchrun restarts the workers."""
     _, proc = two_processes
@@ -270,14 +277,6 @@ def _invoke(*args):
     return CliRunner().invoke(cli, list(args))
 
 
-def _one_sentence_error(result, *needles):
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
-    for needle in needles:
-        assert needle in result.output, result.output
-
-
 @pytest.mark.parametrize(
     ("flags", "needles"),
     [
@@ -293,7 +292,7 @@ def _one_sentence_error(result, *needles):
 )
 def test_bad_launch_flags_are_one_sentence(flags, needles, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _one_sentence_error(_invoke("train", *shlex.split(ARGS), *flags), *needles)
+    assert_one_sentence_error(_invoke("train", *shlex.split(ARGS), *flags), *needles)
     assert not (tmp_path / "runs").exists()  # nothing made for a run that could not start
 
 
@@ -301,7 +300,7 @@ def test_bad_launch_flags_are_one_sentence(flags, needles, tmp_path, monkeypatch
 def test_a_global_batch_that_does_not_split_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = _invoke("train", *shlex.split(ARGS), "--nproc", "2", "--batch-size", "65")
-    _one_sentence_error(result, "The batch size 65 is the global batch", "multiple of 2")
+    assert_one_sentence_error(result, "The batch size 65 is the global batch", "multiple of 2")
     assert not (tmp_path / "runs").exists()
 
 
@@ -313,7 +312,7 @@ def test_a_port_in_use_is_one_sentence(tmp_path, monkeypatch):
         busy.listen()
         port = busy.getsockname()[1]
         result = _invoke("train", *shlex.split(ARGS), "--nproc", "2", "--master-port", str(port))
-    _one_sentence_error(result, f"Port {port} is already in use", "--master-port")
+    assert_one_sentence_error(result, f"Port {port} is already in use", "--master-port")
     assert not (tmp_path / "runs").exists()
 
 
@@ -328,7 +327,7 @@ def test_launch_flags_are_refused_inside_a_torchrun_worker(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
     monkeypatch.setenv("MASTER_PORT", "1")
-    _one_sentence_error(
+    assert_one_sentence_error(
         _invoke("train", *shlex.split(ARGS), "--nproc", "2"), "pass the counts to torchrun"
     )
 

@@ -131,6 +131,7 @@ def test_resume_after_interruption_equals_an_uninterrupted_run(
     assert json.loads((out / "metrics.json").read_text())["test_accuracy"] == full.test.accuracy
 
 
+@pytest.mark.slow
 def test_resume_after_the_process_is_killed(tmp_path, digits):
     """A real kill: SIGKILL `funml train` once it has checkpointed, then resume from disk."""
     out = tmp_path / "run"

@@ -7,7 +7,9 @@ import json
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
+import torch
 
 from funml import __version__
 from funml.experiments import experiments
@@ -83,11 +85,13 @@ def test_every_link_points_at_an_id(report):
 
 def test_header_contents_and_sections(report, quick_run):
     html, parser = report
-    text = " ".join(parser.text)
+    text = " ".join(" ".join(parser.text).split())  # whitespace runs become one space
     assert f"funml {__version__}" in text
-    assert "torch" in text and "logical cores" in text and "torch threads" in text
-    assert "total time" in text
     metrics = json.loads((quick_run.path / "metrics.json").read_text())
+    n = len(metrics)
+    assert f"{n} of {n} experiments ok; total time" in text
+    assert re.search(r"\(\d+ logical cores\) torch threads per experiment \d+ ", text)
+    assert f"torch {torch.__version__}, numpy {np.__version__}" in text
     for name in metrics:
         assert f'id="exp-{name}"' in html
         assert f'href="#exp-{name}"' in html  # in the table of contents

@@ -14,6 +14,7 @@ from funml.scratch import (
     sigmoid,
     sigmoid_prime,
 )
+from helpers import numerical_gradient
 
 
 def _loss(weights, x, t, bias):
@@ -29,18 +30,9 @@ def test_back_prop_matches_finite_differences(bias, hidden):
     weights = init_weights([5, *hidden, 3], bias=bias, rng=rng)
     zs, activations = feed_forward(weights, x, bias)
     grads = back_prop(weights, zs, activations, t, bias)
-    eps = 1e-6
     for w, g in zip(weights, grads, strict=True):
         assert g.shape == w.shape
-        numeric = np.zeros_like(w)
-        for idx in np.ndindex(*w.shape):
-            saved = w[idx]
-            w[idx] = saved + eps
-            up = _loss(weights, x, t, bias)
-            w[idx] = saved - eps
-            down = _loss(weights, x, t, bias)
-            w[idx] = saved
-            numeric[idx] = (up - down) / (2 * eps)
+        numeric = numerical_gradient(lambda: _loss(weights, x, t, bias), w)
         assert_allclose(g, numeric, rtol=1e-5, atol=1e-8)
 
 
@@ -72,7 +64,7 @@ def test_output_is_a_softmax_of_the_logits():
 
 def test_learns_digits_above_90_percent(digits):
     X, y, X_test, y_test = digits
-    model = MLPClassifier(hidden_layer_sizes=(64,), epochs=15, seed=0)
+    model = MLPClassifier(hidden_layer_sizes=(64,), epochs=15, random_state=0)
     model.fit(X, y, X_test, y_test)
     accuracy = model.score(X_test, y_test)
     assert accuracy > 0.9, accuracy
@@ -87,7 +79,7 @@ def test_learns_digits_above_90_percent(digits):
 
 def test_bias_option_and_no_validation_data(digits):
     X, y, X_test, y_test = digits
-    model = MLPClassifier(hidden_layer_sizes=(32,), epochs=5, seed=0, bias=True).fit(X, y)
+    model = MLPClassifier(hidden_layer_sizes=(32,), epochs=5, random_state=0, bias=True).fit(X, y)
     assert [w.shape for w in model.weights_] == [(65, 32), (33, 10)]
     assert np.isnan(model.history_["val_loss"]).all()
     assert model.score(X_test, y_test) > 0.8
@@ -106,4 +98,4 @@ def test_bad_input(digits):
     with pytest.raises(NotFittedError):
         MLPClassifier().predict(X)
     with pytest.raises(ValueError, match="features"):
-        MLPClassifier(epochs=1, seed=0).fit(X, y).predict(X[:, :10])
+        MLPClassifier(epochs=1, random_state=0).fit(X, y).predict(X[:, :10])

@@ -14,6 +14,7 @@ from funml.scratch import (
     softmax_gradients,
     softmax_loss,
 )
+from helpers import numerical_gradient
 
 
 @pytest.mark.parametrize("n", [1, 7])
@@ -23,20 +24,8 @@ def test_gradients_match_finite_differences(n):
     x = rng.normal(size=(n, 5))
     t = np.eye(4)[rng.integers(0, 4, size=n)]
     dw, db = softmax_gradients(w, b, x, t)
-    eps = 1e-6
-    num_dw = np.zeros_like(w)
-    for idx in np.ndindex(*w.shape):
-        step = np.zeros_like(w)
-        step[idx] = eps
-        num_dw[idx] = (softmax_loss(w + step, b, x, t) - softmax_loss(w - step, b, x, t)) / (
-            2 * eps
-        )
-    num_db = np.array(
-        [
-            (softmax_loss(w, b + e, x, t) - softmax_loss(w, b - e, x, t)) / (2 * eps)
-            for e in np.eye(4) * eps
-        ]
-    )
+    loss = lambda: softmax_loss(w, b, x, t)  # noqa: E731  (reads w and b as they are moved)
+    num_dw, num_db = numerical_gradient(loss, w), numerical_gradient(loss, b)
     assert_allclose(dw, num_dw, rtol=1e-6, atol=1e-8)
     assert_allclose(db, num_db, rtol=1e-6, atol=1e-8)
 
@@ -53,7 +42,7 @@ def test_softmax_is_stable_for_huge_scores():
 
 def test_accuracy_within_two_points_of_logistic_regression_on_digits(digits):
     X, y, X_test, y_test = digits
-    ours = SoftmaxRegression(lr=0.05, epochs=20, batch_size=1, seed=0).fit(X, y)
+    ours = SoftmaxRegression(lr=0.05, epochs=20, batch_size=1, random_state=0).fit(X, y)
     ref = LogisticRegression(max_iter=2000).fit(X, y)
     ours_acc, ref_acc = ours.score(X_test, y_test), ref.score(X_test, y_test)
     assert ours_acc >= ref_acc - 0.02, (ours_acc, ref_acc)
@@ -63,7 +52,7 @@ def test_accuracy_within_two_points_of_logistic_regression_on_digits(digits):
 
 def test_minibatches_and_history(digits):
     X, y, X_test, y_test = digits
-    model = SoftmaxRegression(lr=0.5, epochs=30, batch_size=32, seed=1).fit(X, y)
+    model = SoftmaxRegression(lr=0.5, epochs=30, batch_size=32, random_state=1).fit(X, y)
     assert model.score(X_test, y_test) > 0.9
     # Full-batch gradient descent with a small step never increases the loss.
     full = SoftmaxRegression(lr=0.1, epochs=15, batch_size=len(X)).fit(X, y)
@@ -73,10 +62,10 @@ def test_minibatches_and_history(digits):
     )
 
 
-def test_seed_makes_fits_repeatable_and_proba_consistent(digits):
+def test_random_state_makes_fits_repeatable_and_proba_consistent(digits):
     X, y, X_test, _ = digits
-    a = SoftmaxRegression(lr=0.05, epochs=2, seed=3).fit(X, y)
-    b = SoftmaxRegression(lr=0.05, epochs=2, seed=3).fit(X, y)
+    a = SoftmaxRegression(lr=0.05, epochs=2, random_state=3).fit(X, y)
+    b = SoftmaxRegression(lr=0.05, epochs=2, random_state=3).fit(X, y)
     assert_array_equal(a.coef_, b.coef_)
     proba = a.predict_proba(X_test)
     assert proba.shape == (len(X_test), 10)

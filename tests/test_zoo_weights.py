@@ -6,7 +6,6 @@ import http.server
 import os
 import pickle
 import re
-import threading
 
 import pytest
 import torch
@@ -25,6 +24,7 @@ from funml.zoo.weights import (
     resolve_weights,
     torch_hub_dir,
 )
+from helpers import loopback_server
 
 # -- the table ------------------------------------------------------------------------------
 
@@ -255,16 +255,8 @@ def server():
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield base, files, requests
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(Handler) as httpd:
+        yield httpd.url, files, requests
 
 
 def test_a_good_download_is_cached_and_reused_without_a_second_request(tmp_path, server):

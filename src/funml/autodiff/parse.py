@@ -46,8 +46,6 @@ from funml.errors import FunmlError
 FUNCTIONS = ("exp", "log", "sigmoid", "tanh", "relu")
 MAX_LENGTH = 10_000  # characters of expression text; the graph of anything longer is unreadable
 
-KINDS = ("input", "const", "intermediate", "output", "error", "op")
-
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _RESERVED = re.compile(r"(f|e|z\d+)\Z")
 _ALLOWED = (

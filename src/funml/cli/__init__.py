@@ -8,7 +8,6 @@ settings object and call plain library functions; they hold no logic of their ow
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
 import click
 
@@ -29,18 +28,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available(target: str) -> bool:
-    return importlib.util.find_spec(target.split(":")[0]) is not None
-
-
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when that subcommand is used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name, (target, _) in COMMANDS.items() if _available(target)]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS or not _available(COMMANDS[name][0]):
+        if name not in COMMANDS:
             return None
         module, attr = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(module), attr)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-DATASET_HELP = "mnist, fashion-mnist, digits, csv:TRAIN[,TEST] or folder:PATH"
 _data_dir = click.option(
     "--data-dir",
     type=click.Path(path_type=Path, file_okay=False),

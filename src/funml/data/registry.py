@@ -13,7 +13,8 @@ import difflib
 from funml.data.dataset import ImageDataset
 from funml.errors import FunmlError
 
-NAMES = ("mnist", "fashion-mnist", "digits")
+# The named data sets (digits, the offline default, first); the patterns take a path.
+DATASETS = ("digits", "mnist", "fashion-mnist")
 PATTERNS = ("csv:PATH", "folder:PATH")
 
 
@@ -61,8 +62,8 @@ def load_dataset(name: str, *, data_dir=None, **options) -> ImageDataset:
         from funml.data.folder import load_image_folder
 
         return load_image_folder(path, **options)
-    close = difflib.get_close_matches(key, NAMES, n=1)
+    close = difflib.get_close_matches(key, DATASETS, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise FunmlError(
-        f"Data set '{name}' is unknown{hint}; choose one of: {', '.join(NAMES + PATTERNS)}."
+        f"Data set '{name}' is unknown{hint}; choose one of: {', '.join(DATASETS + PATTERNS)}."
     )

@@ -64,7 +64,11 @@ def measure_mlp_scratch(ds: ImageDataset, epochs: int = 25, *, seed=0) -> MlpScr
     lr = learning_rate(x.shape[1])
     with timer() as t_funml:
         model = MLPClassifier(
-            hidden_layer_sizes=HIDDEN, lr=lr, batch_size=BATCH_SIZE, epochs=epochs, seed=seed
+            hidden_layer_sizes=HIDDEN,
+            lr=lr,
+            batch_size=BATCH_SIZE,
+            epochs=epochs,
+            random_state=seed,
         )
         model.fit(x_fit, y_fit, x_val, y_val)
     # The reference answer: Adam, on the course's batches of 8 where that is cheap, and

@@ -6,9 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from funml.data.registry import DATASETS
 from funml.errors import FunmlError
-
-DATASETS = ("digits", "mnist", "fashion-mnist")
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def measure_softmax(
     x_train, x_test = (features(s, ds.pixel_max, np.float64) for s in (ds.train, ds.test))
     y_train, y_test = ds.train.labels, ds.test.labels
     with timer() as t_funml:
-        model = SoftmaxRegression(lr=lr, epochs=epochs, batch_size=batch_size, seed=seed)
+        model = SoftmaxRegression(lr=lr, epochs=epochs, batch_size=batch_size, random_state=seed)
         model.fit(x_train, y_train)
     accuracy_sk, seconds_sk = logistic_reference(ds)
     return SoftmaxMeasurement(

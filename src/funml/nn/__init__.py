@@ -21,7 +21,7 @@ from funml.nn.evaluate import (
     predict,
     predict_split,
 )
-from funml.nn.models import MODELS, build_model, count_parameters, model_names
+from funml.nn.models import MODELS, build_model, count_parameters
 from funml.nn.summary import ModelSummary, summary
 from funml.nn.train import (
     TrainingInterrupted,
@@ -49,7 +49,6 @@ __all__ = [
     "load_checkpoint",
     "metrics",
     "model_from_checkpoint",
-    "model_names",
     "normalization_ablation",
     "predict",
     "predict_split",

@@ -121,10 +121,6 @@ MODELS: dict[str, tuple[Callable[[int, int, int], nn.Sequential], int, str]] = {
 }
 
 
-def model_names() -> list[str]:
-    return list(MODELS)
-
-
 def build_model(
     name: str,
     image_shape: tuple[int, int] = (28, 28),

@@ -18,6 +18,7 @@ import itertools
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
@@ -38,7 +39,9 @@ def sigmoid_prime(z: np.ndarray) -> np.ndarray:
 
 
 def init_weights(
-    layer_sizes, bias: bool = False, rng: np.random.Generator | None = None
+    layer_sizes,
+    bias: bool = False,
+    rng: int | np.random.Generator | np.random.RandomState | None = None,
 ) -> list[np.ndarray]:
     """Draw every weight uniformly from [-1, 1], as the course did.
 
@@ -48,13 +51,15 @@ def init_weights(
         ``[n_features, *hidden_layer_sizes, n_classes]``.
     bias : bool, default=False
         If True, each matrix gets an extra last row: the weights of the ones column.
-    rng : numpy Generator, default=None
+    rng : int, numpy Generator, RandomState or None, default=None
+        A Generator or RandomState is drawn from; anything else seeds a new Generator.
 
     Returns
     -------
     weights : list of ndarray, layer l of shape (layer_sizes[l] + bias, layer_sizes[l + 1])
     """
-    rng = np.random.default_rng(rng)
+    if not isinstance(rng, np.random.Generator | np.random.RandomState):
+        rng = np.random.default_rng(rng)
     return [
         rng.uniform(-1.0, 1.0, size=(n_in + int(bias), n_out))
         for n_in, n_out in itertools.pairwise(layer_sizes)
@@ -145,8 +150,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Learning rate on the batch-mean gradient.
     batch_size : int, default=8
     epochs : int, default=25
-    seed : int, numpy Generator or None, default=None
-        Seeds the initial weights and the shuffling.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights and the shuffling, as in scikit-learn: an int makes
+        ``fit`` repeatable; None draws from NumPy's global random state.
     bias : bool, default=False
         Append a column of ones to each layer's input (the course's bias option).
 
@@ -168,14 +174,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         lr=1.0,
         batch_size=8,
         epochs=25,
-        seed=None,
+        random_state=None,
         bias=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.lr = lr
         self.batch_size = batch_size
         self.epochs = epochs
-        self.seed = seed
+        self.random_state = random_state
         self.bias = bias
 
     def fit(self, X, y, X_val=None, y_val=None):
@@ -197,7 +203,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             check_consistent_length(X_val, y_val)
         self.classes_, labels = np.unique(y, return_inverse=True)
         t = np.eye(len(self.classes_))[labels]  # (n, n_classes) one-hot
-        rng = np.random.default_rng(self.seed)
+        rng = check_random_state(self.random_state)
         weights = init_weights([X.shape[1], *hidden, len(self.classes_)], self.bias, rng)
         self.history_ = {k: [] for k in _HISTORY_KEYS}
         for _ in range(epochs):

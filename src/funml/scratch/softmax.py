@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -79,8 +80,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Passes over the training data.
     batch_size : int, default=1
         1 is the course's per-sample SGD; larger batches are vectorised.
-    seed : int, numpy Generator or None, default=None
-        Seeds the shuffling of the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of the samples before each epoch, as in scikit-learn: an int
+        makes ``fit`` repeatable; None draws from NumPy's global random state.
 
     Attributes
     ----------
@@ -94,11 +96,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, lr=1e-3, epochs=20, batch_size=1, seed=None):
+    def __init__(self, lr=1e-3, epochs=20, batch_size=1, random_state=None):
         self.lr = lr
         self.epochs = epochs
         self.batch_size = batch_size
-        self.seed = seed
+        self.random_state = random_state
 
     def fit(self, X, y):
         """Train on ``X`` of shape (n_samples, n_features) and labels ``y``.
@@ -114,7 +116,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, labels = np.unique(y, return_inverse=True)
         t = np.eye(len(self.classes_))[labels]  # (n, n_classes) one-hot
-        rng = np.random.default_rng(self.seed)
+        rng = check_random_state(self.random_state)
         w = np.zeros((len(self.classes_), X.shape[1]))
         b = np.zeros(len(self.classes_))
         self.loss_history_ = []
