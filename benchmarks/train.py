@@ -185,7 +185,7 @@ def flops(models: list[str], rates: dict) -> None:
         + ", ".join(f"{g:.1f} GFLOP/s on {t} thread(s)" for t, g in peak.items())
     )
     for name in models:
-        f = summary(build_model(name), (1, 28, 28), show=False).flops
+        f = summary(build_model(name), (1, 28, 28)).flops
         line = f"{name:<6} {f / 1e6:8.2f} MFLOP/image forward, {3 * f / 1e6:8.2f} training"
         if name in rates:
             achieved = 3 * f * rates[name] / 1e9
@@ -359,7 +359,7 @@ def scaling_model(models: list[str], batch: int = 64) -> None:
         "per step per GPU, no overlap of communication with compute"
     )
     for name in models:
-        s = summary(build_model(name), (1, 28, 28), show=False)
+        s = summary(build_model(name), (1, 28, 28))
         grad_bytes = 4 * s.trainable_params
         step_flops = 3 * s.flops * batch  # forward + backward ≈ 3x forward
         one = STEP_OVERHEAD + step_flops / GPU_FLOPS
