@@ -311,7 +311,7 @@ def test_settings_resolve_from_the_recipe_once():
     assert done.resolved() == done
     # Resuming: the RESUMABLE fields change, any other decided field must agree.
     assert TrainSettings(epochs=40).continued_from(done).epochs == 40
-    with pytest.raises(FunmlError, match="--lr 0.1 differs from the checkpoint's 0.003"):
+    with pytest.raises(FunmlError, match=r"--lr 0\.1 differs from the checkpoint's 0\.003"):
         TrainSettings(lr=0.1).continued_from(done)
     with pytest.raises(FunmlError, match="Unknown model 'resnet'"):
         TrainSettings("resnet").resolved()

@@ -129,7 +129,8 @@ def train(out, resume, job_file, **flags):
         if launch != distributed.LaunchSettings():
             raise FunmlError(
                 "--nproc, --nnodes and the other launch options start workers, but this is a "
-                "worker that torchrun started; pass them to torchrun instead."
+                "worker that torchrun started; pass the counts to torchrun instead "
+                "(--nproc-per-node ...)."
             )
         job = None
         if job_file is not None:
