@@ -144,12 +144,16 @@ def first_conv_weight(model: nn.Module) -> np.ndarray:
     raise ValueError(f"{type(model).__name__} has no Conv2d layer, so it has no kernels to show.")
 
 
-def plot_kernels(model: nn.Module, *, ncols: int = 8, fig: Figure | None = None) -> Figure:
+def plot_kernels(
+    model: nn.Module | np.ndarray, *, ncols: int = 8, fig: Figure | None = None
+) -> Figure:
     """The first convolution's kernels as a grid of images (32 5x5 kernels for ``cnn``).
 
-    Every kernel shares one symmetric colour scale, so the grey of zero is the same in all.
+    ``model`` is the model, or its :func:`first_conv_weight`. Every kernel shares one
+    symmetric colour scale, so the grey of zero is the same in all.
     """
-    w = first_conv_weight(model)[:, 0]  # (out, kh, kw): the single input channel
+    weight = first_conv_weight(model) if isinstance(model, nn.Module) else np.asarray(model)
+    w = weight[:, 0]  # (out, kh, kw): the single input channel
     limit = float(np.abs(w).max()) or 1.0
     n = len(w)
     nrows = -(-n // ncols)
