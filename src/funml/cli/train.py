@@ -108,8 +108,8 @@ RECIPE = "[default: the model's recipe, see funml.nn.recipes]"
 def train(out, resume, job_file, **flags):
     """Train MODEL (mlp, mlp2, cnn, cnn-small, digits-cnn, logreg) on a data set.
 
-    Settings not given come from the model's recipe (for digits-cnn: 30 epochs, batch 16,
-    Adam 1e-3). Writes job.json (the resolved settings), metrics.json, model.pt (a
+    Settings not given come from the model's recipe (funml.nn.recipes), the lab's way of
+    training it. Writes job.json (the resolved settings), metrics.json, model.pt (a
     checkpoint after every epoch) and figures, then prints the final accuracy over the full
     test split. Ctrl-C keeps the last finished epoch.
 

@@ -162,22 +162,25 @@ def launch_workers(
     job = resolve_job(settings, out=out, resume=resume)
     check(job.settings, load_dataset(job.settings.dataset), processes=launch.world_size)
     launch = launch.resolved()  # the port, checked free
+    if launch.node_rank == 0:
+        job = make_run_folder(job, distributed.World())
+        _launch(launch, job, job.out_dir / JOB_NAME)
+        return
     with tempfile.TemporaryDirectory(prefix="funml-job-") as tmp:
-        if launch.node_rank == 0:
-            job = make_run_folder(job, distributed.World())
-            job_file = job.out_dir / JOB_NAME
-        else:
-            job_file = job.write(Path(tmp) / JOB_NAME)
-        command = ["-m", "funml", "train", "--job", str(job_file)]
-        _say(
-            f"Starting {launch.nproc} worker process{'es' if launch.nproc > 1 else ''} with "
-            f"torch's elastic launcher ({launch.world_size} in all), as torchrun does:\n"
-            f"  {distributed.torchrun_command(launch, command)}"
-        )
-        try:
-            distributed.launch(launch, command)
-        except distributed.WorkersFailed as e:
-            raise _failure(e, launch, job.out_dir) from None
+        _launch(launch, job, job.write(Path(tmp) / JOB_NAME))
+
+
+def _launch(launch: distributed.LaunchSettings, job: TrainJob, job_file: Path) -> None:
+    command = ["-m", "funml", "train", "--job", str(job_file)]
+    _say(
+        f"Starting {launch.nproc} worker process{'es' if launch.nproc > 1 else ''} with "
+        f"torch's elastic launcher ({launch.world_size} in all), as torchrun does:\n"
+        f"  {distributed.torchrun_command(launch, command)}"
+    )
+    try:
+        distributed.launch(launch, command)
+    except distributed.WorkersFailed as e:
+        raise _failure(e, launch, job.out_dir) from None
 
 
 def remove_if_unstarted(folder: Path | None) -> None:
