@@ -120,27 +120,13 @@ def train(out, resume, job_file, **flags):
     """
     from funml.errors import FunmlError
     from funml.nn import distributed
-    from funml.nn.job import TrainJob, launch_workers, run_job, start_job
+    from funml.nn.job import launch_workers, run_job, start_job
     from funml.nn.settings import TrainSettings
 
     launch = distributed.LaunchSettings(**{k: flags.pop(k) for k in LAUNCH_OPTIONS})
     settings = TrainSettings(**flags)
     if distributed.under_torchrun():
-        if launch != distributed.LaunchSettings():
-            raise FunmlError(
-                "--nproc, --nnodes and the other launch options start workers, but this is a "
-                "worker that torchrun started; pass the counts to torchrun instead "
-                "(--nproc-per-node ...)."
-            )
-        job = None
-        if job_file is not None:
-            if (settings, out, resume) != (TrainSettings(quiet=settings.quiet), None, None):
-                raise FunmlError("--job FILE holds the whole run; drop the other options.")
-            job = TrainJob.read(job_file)
-        device = job.settings.device if job else settings.device or "auto"
-        with distributed.process_group(device) as world:
-            job = job or start_job(settings, out=out, resume=resume, world=world)
-            _report(run_job(job, world), job)
+        _train_as_worker(launch, settings, out, resume, job_file)
         return
     if job_file is not None:
         raise FunmlError(
@@ -154,6 +140,30 @@ def train(out, resume, job_file, **flags):
     world = distributed.World()
     job = start_job(settings, out=out, resume=resume, world=world)
     _report(run_job(job, world), job)
+
+
+def _train_as_worker(launch, settings, out, resume, job_file) -> None:
+    """In a process torchrun started: the job file's run, or the flags' (resolved once)."""
+    from funml.errors import FunmlError
+    from funml.nn import distributed
+    from funml.nn.job import TrainJob, run_job, start_job
+    from funml.nn.settings import TrainSettings
+
+    if launch != distributed.LaunchSettings():
+        raise FunmlError(
+            "--nproc, --nnodes and the other launch options start workers, but this is a "
+            "worker that torchrun started; pass the counts to torchrun instead "
+            "(--nproc-per-node ...)."
+        )
+    job = None
+    if job_file is not None:
+        if (settings, out, resume) != (TrainSettings(quiet=settings.quiet), None, None):
+            raise FunmlError("--job FILE holds the whole run; drop the other options.")
+        job = TrainJob.read(job_file)
+    device = job.settings.device if job else settings.device or "auto"
+    with distributed.process_group(device) as world:
+        job = job or start_job(settings, out=out, resume=resume, world=world)
+        _report(run_job(job, world), job)
 
 
 LAUNCH_OPTIONS = ("nproc", "nnodes", "node_rank", "master_addr", "master_port", "max_restarts")

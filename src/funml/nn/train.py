@@ -133,8 +133,8 @@ def train(
     """
     if settings.open_fields:
         raise ValueError(
-            f"train() takes resolved settings, but {', '.join(settings.open_fields)} are not "
-            "decided; pass settings.resolved() (the model's recipe)."
+            "train() takes resolved settings, but these are not decided: "
+            f"{', '.join(settings.open_fields)}; pass settings.resolved() (the model's recipe)."
         )
     s = settings
     world = world if world is not None else World()
