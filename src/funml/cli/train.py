@@ -10,7 +10,7 @@ import click
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-RECIPE = "[default: the model's recipe, see funml.nn.recipes]"
+RECIPE = "[default: the model's recipe]"
 
 
 @click.command(context_settings=CONTEXT)
