@@ -136,3 +136,22 @@ def test_refuses_a_non_empty_out_and_a_corrupt_checkpoint(tmp_path):
         _invoke("evaluate", str(tmp_path / "foreign.pt"), "-d", "digits"),
         "not a funml training checkpoint",
     )
+
+
+def test_flags_not_given_come_from_the_models_recipe(tmp_path):
+    from funml.nn import recipe
+
+    out = tmp_path / "run"
+    args = ["train", "digits-cnn", "-d", "digits", "--epochs", "1", "--n-train", "64", "-q"]
+    result = _invoke(*args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    job = json.loads((out / "job.json").read_text())
+    r = recipe("digits-cnn")
+    assert (job["settings"]["batch_size"], job["settings"]["lr"]) == (r.batch_size, r.lr)
+    assert job["settings"]["epochs"] == 1 and job["out_dir"] == str(out)
+    assert job["settings"] == json.loads((out / "metrics.json").read_text())["settings"]
+
+
+def test_the_job_option_is_for_torchrun_workers(trained, tmp_path):
+    out, _ = trained
+    _one_sentence_error(_invoke("train", "--job", str(out / "job.json")), "under torchrun")

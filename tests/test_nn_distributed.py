@@ -25,6 +25,7 @@ from funml.data import load_dataset
 from funml.data.loader import split_tensors
 from funml.errors import FunmlError
 from funml.nn import (
+    EpochRecord,
     TrainSettings,
     evaluate,
     evaluate_checkpoint,
@@ -49,7 +50,9 @@ linux_only = pytest.mark.skipif(
 )
 
 ARGS = "mlp2 -d digits --epochs 2 --batch-size 64 --lr 0.003 --threads 1 -q"
-SETTINGS = TrainSettings("mlp2", "digits", epochs=2, batch_size=64, lr=0.003, threads=1, quiet=True)
+SETTINGS = TrainSettings(
+    "mlp2", "digits", epochs=2, batch_size=64, lr=0.003, threads=1, quiet=True
+).resolved()
 LAUNCH_TIMEOUT = 120  # seconds for one launch of two workers, on a busy 2-core machine
 
 
@@ -94,15 +97,25 @@ def test_two_processes_reach_the_weights_of_one(two_processes, digits):
     # DDP averaged the two half-batch gradients into the full batch's mean gradient.
     _assert_close_weights(ckpt["model"], one.model.state_dict())
     history = json.loads((out / "metrics.json").read_text())["history"]
-    for two, single in zip(history, one.history, strict=True):
-        assert two["train_loss"] == pytest.approx(single["train_loss"], rel=1e-6)
-        assert two["examples_seen"] == single["examples_seen"] == 500 * two["epoch"]
-        assert [x for x, _ in two["curve"]] == [x for x, _ in single["curve"]]
+    for two, single in zip(map(EpochRecord.from_dict, history), one.history, strict=True):
+        assert two.train_loss == pytest.approx(single.train_loss, rel=1e-6)
+        assert two.examples_seen == single.examples_seen == 500 * two.epoch
+        assert [x for x, _ in two.curve] == [x for x, _ in single.curve]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["environment"]["processes"] == 2
     assert metrics["environment"]["backend"] == "gloo"
     assert "torchrun --nnodes=1 --node-rank=0 --nproc-per-node=2" in proc.stderr
-    assert f"-m funml train {ARGS.replace('-d ', '--dataset ').replace(' -q', '')}" in (proc.stderr)
+
+
+@needs_two_cores
+def test_the_workers_start_from_the_job_file(two_processes):
+    """The launcher resolves the job once and writes it; the workers read it, not flags."""
+    out, proc = two_processes
+    assert f"-m funml train --job {out / 'job.json'}\n" in proc.stderr
+    job = json.loads((out / "job.json").read_text())
+    assert job["settings"] == dataclasses.asdict(SETTINGS)
+    assert job["out_dir"] == str(out) and job["resume"] is None
+    assert json.loads((out / "metrics.json").read_text())["settings"] == job["settings"]
 
 
 @needs_two_cores
@@ -217,7 +230,7 @@ def test_a_killed_worker_stops_the_job_cleanly(tmp_path, digits):
     assert "Traceback" not in stderr
     done = load_checkpoint(out / "model.pt")["epoch"]  # intact: it loads
     assert done >= 1
-    assert sorted(p.name for p in out.iterdir()) == ["model.pt"]  # nothing half-written
+    assert sorted(p.name for p in out.iterdir()) == ["job.json", "model.pt"]  # no part files
 
     # A resumed run finishes (in one process here: the checkpoint is plain model state).
     more = dataclasses.replace(settings_from_checkpoint(out / "model.pt"), epochs=done + 1)
@@ -229,20 +242,25 @@ def test_a_killed_worker_stops_the_job_cleanly(tmp_path, digits):
 @needs_two_cores
 @linux_only
 @pytest.mark.slow
-def test_under_torchrun_a_killed_worker_is_restarted_and_resumes(two_processes, tmp_path, digits):
-    """The torchrun line funml prints, with --max-restarts=1: torchrun restarts the workers."""
-    _, proc = two_processes
-    (line,) = [s for s in proc.stderr.splitlines() if s.strip().startswith("torchrun ")]
+@pytest.mark.parametrize("started_by", ["torchrun with flags", "funml train --max-restarts"])
+def test_a_killed_worker_is_restarted_and_resumes(two_processes, tmp_path, digits, started_by):
+    """--max-restarts=1: the launcher restarts the workers, which resume from model.pt.
+
+    Either the torchrun line funml prints, with the run's flags instead of its job file, or
+    funml's own launcher, whose restarted workers read the run's job.json again.
+    """
     out = tmp_path / "run"
-    changes = {
-        "--master-port": str(_free_port()),
-        "--max-restarts": "1",
-        "--epochs": "12",
-        "--batch-size": "16",
-        "--out": str(out),
-    }
-    args = _with(shlex.split(line)[1:], changes)
-    cmd = [sys.executable, "-m", "torch.distributed.run", *args]
+    flags = [*shlex.split(LONG), "--epochs", "12", "--out", str(out)]
+    if started_by == "torchrun with flags":
+        _, first = two_processes
+        (line,) = [s for s in first.stderr.splitlines() if s.strip().startswith("torchrun ")]
+        changes = {"--master-port": str(_free_port()), "--max-restarts": "1"}
+        args = _with(shlex.split(line)[1:], changes)
+        args = args[: args.index("--job")] + flags
+        cmd = [sys.executable, "-m", "torch.distributed.run", *args]
+    else:
+        cmd = [sys.executable, "-m", "funml", "train", *flags, "--nproc", "2"]
+        cmd += ["--max-restarts", "1"]
     proc, _, _ = _start_and_kill_rank_1(cmd, out)
     try:
         stdout, stderr = proc.communicate(timeout=LAUNCH_TIMEOUT)
@@ -350,7 +368,7 @@ def test_the_global_batch_must_split_evenly():
     with pytest.raises(FunmlError, match=r"The batch size 64 .* over 3 processes; choose a mult"):
         check_batch_size(64, 3)
     with pytest.raises(FunmlError, match="over 2 processes"):
-        train(TrainSettings("mlp2", "digits", batch_size=63), world=World(size=2))
+        train(TrainSettings("mlp2", "digits", batch_size=63).resolved(), world=World(size=2))
 
 
 def test_threads_are_shared_by_the_processes_of_a_machine():

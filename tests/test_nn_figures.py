@@ -22,7 +22,7 @@ def digits():
 def run(digits):
     settings = TrainSettings(
         "digits-cnn", "digits", epochs=2, batch_size=32, lr=3e-3, n_train=200, threads=1, quiet=True
-    )
+    ).resolved()
     result = train(settings, dataset=digits)
     preds = predict_split(result.model, digits.test, result.normalization).numpy()
     return result, preds
@@ -38,14 +38,14 @@ def test_curves_by_epoch_and_by_examples_seen(run):
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     loss_ax, acc_ax = fig.axes
     assert list(loss_ax.lines[0].get_xdata()) == [1, 2]
-    assert list(loss_ax.lines[1].get_ydata()) == [r["test_loss"] for r in result.history]
-    assert list(acc_ax.lines[1].get_ydata()) == [100 * r["test_accuracy"] for r in result.history]
+    assert list(loss_ax.lines[1].get_ydata()) == [r.test_loss for r in result.history]
+    assert list(acc_ax.lines[1].get_ydata()) == [100 * r.test_accuracy for r in result.history]
 
     fig = F.plot_loss(result.history, x="examples")
     ax = fig.axes[0]
-    curve = [p for r in result.history for p in r["curve"]]
+    curve = [p for r in result.history for p in r.curve]
     assert list(ax.lines[0].get_xdata()) == [p[0] for p in curve]
-    assert curve[-1][0] == result.history[-1]["examples_seen"] == 400
+    assert curve[-1][0] == result.history[-1].examples_seen == 400
     assert ax.get_xlabel() == "training examples seen"
     with pytest.raises(ValueError, match="x must be"):
         F.plot_accuracy(result.history, x="steps")
@@ -117,7 +117,7 @@ def test_training_figures_written_atomically(run, digits, tmp_path):
 def test_normalization_ablation_trains_the_same_model_both_ways(digits):
     settings = TrainSettings(
         "digits-cnn", "digits", epochs=2, batch_size=32, lr=3e-3, n_train=200, threads=1
-    )
+    ).resolved()
     rows = normalization_ablation(settings, dataset=digits)
     assert [r["normalize"] for r in rows] == [True, False]
     assert rows[1]["transform"] == "(x/16 - 0.0000) / 1.0000"

@@ -28,7 +28,7 @@ def test_the_course_counts():
 def test_parameter_counts_match_the_hand_computation(name):
     model = build_model(name, COURSE_SHAPE[name])
     assert count_parameters(model) == HAND[name]
-    table = summary(model, (1, *COURSE_SHAPE[name]), show=False)
+    table = summary(model, (1, *COURSE_SHAPE[name]))
     assert table.total_params == table.trainable_params == HAND[name]
     assert sum(r.params for r in table.rows) == HAND[name]
     assert f"Total params: {HAND[name]:,}" in str(table)
@@ -71,7 +71,7 @@ def test_unknown_model_names_the_choices():
 
 
 def test_summary_rows_shapes_and_flops_of_cnn():
-    table = summary(build_model("cnn"), (28, 28), show=False)
+    table = summary(build_model("cnn"), (28, 28))
     shapes = {r.name: r.output_shape for r in table.rows}
     assert shapes["conv1"] == (-1, 32, 24, 24)
     assert shapes["pool2"] == (-1, 64, 4, 4)
@@ -81,12 +81,12 @@ def test_summary_rows_shapes_and_flops_of_cnn():
     assert table.flops == 2 * (24 * 24 * 32 * 25 + 8 * 8 * 64 * 800 + 1024 * 10)
 
 
-def test_summary_prints_and_leaves_the_model_as_it_was(capsys):
+def test_summary_returns_the_table_and_leaves_the_model_as_it_was(capsys):
     model = build_model("cnn-small")
     model.train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    summary(model, (1, 28, 28))
-    out = capsys.readouterr().out
+    out = str(summary(model, (1, 28, 28)))
+    assert capsys.readouterr().out == ""  # the caller prints
     assert "conv1 (Conv2d)" in out and "Total params: 47,658" in out
     assert model.training
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

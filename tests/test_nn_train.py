@@ -16,12 +16,14 @@ from funml.data import Split, load_dataset
 from funml.data.loader import split_tensors
 from funml.errors import FunmlError
 from funml.nn import (
+    EpochRecord,
     TrainingInterrupted,
     TrainSettings,
     evaluate,
     evaluate_checkpoint,
     load_checkpoint,
     predict,
+    recipe,
     settings_from_checkpoint,
     threads_for,
     train,
@@ -46,11 +48,13 @@ def _settings(**changes) -> TrainSettings:
         threads=1,
         quiet=True,
     )
-    return dataclasses.replace(base, **changes)
+    return dataclasses.replace(base, **changes).resolved()
 
 
 def _untimed(history):
-    return [{k: v for k, v in r.items() if k not in TIMING} for r in history]
+    """The records (or their dicts) without the timings, which vary from run to run."""
+    rows = [r if isinstance(r, dict) else r.to_dict() for r in history]
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in rows]
 
 
 def _same_weights(a, b) -> bool:
@@ -63,7 +67,7 @@ def test_digits_cnn_reaches_90_percent_in_a_few_epochs(digits):
     assert len(result.history) == 4
     assert result.test.count == len(digits.test) == 1297
     assert result.test.accuracy >= 0.90
-    assert result.history[-1]["examples_seen"] == 4 * 500
+    assert result.history[-1].examples_seen == 4 * 500
 
 
 def test_same_seed_gives_identical_history(digits):
@@ -77,13 +81,13 @@ def test_same_seed_gives_identical_history(digits):
 
 def test_sgd_with_step_decay(digits):
     result = train(_settings(optimizer="sgd", lr=0.05, momentum=0.9, gamma=0.5), dataset=digits)
-    assert [r["lr"] for r in result.history] == pytest.approx([0.05, 0.025, 0.0125])
-    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert [r.lr for r in result.history] == pytest.approx([0.05, 0.025, 0.0125])
+    assert result.history[-1].train_loss < result.history[0].train_loss
 
 
 def _interrupt_after_epoch(k):
     def on_epoch_end(record):
-        if record["epoch"] == k:
+        if record.epoch == k:
             raise KeyboardInterrupt
 
     return on_epoch_end, None
@@ -185,9 +189,9 @@ def test_accuracy_is_counted_over_every_test_sample(digits, tmp_path):
     with torch.no_grad():
         correct = (result.model.eval()(x).argmax(dim=1) == y).sum().item()  # one batch of all
     record = result.history[-1]
-    assert record["test_count"] == len(digits.test) == 1297  # not a multiple of the batch
-    assert record["test_correct"] == correct
-    assert record["test_accuracy"] == correct / 1297
+    assert record.test_count == len(digits.test) == 1297  # not a multiple of the batch
+    assert record.test_correct == correct
+    assert record.test_accuracy == correct / 1297
     for batch_size in (1, 7, 5000):
         assert evaluate(result.model, x, y, batch_size=batch_size).correct == correct
     from_disk = evaluate_checkpoint(tmp_path / "model.pt", digits)
@@ -230,7 +234,8 @@ def test_checkpoint_holds_plain_data_for_the_safe_loader(digits, tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["settings"]["model"] == "digits-cnn"
     assert len(metrics["history"]) == 2
-    assert metrics["test_accuracy"] == result.test.accuracy == result.history[-1]["test_accuracy"]
+    assert metrics["test_accuracy"] == result.test.accuracy == result.history[-1].test_accuracy
+    assert _untimed(metrics["history"]) == _untimed(result.history)
 
 
 def test_corrupt_and_foreign_checkpoints_are_refused(digits, tmp_path):
@@ -258,6 +263,8 @@ def test_bad_settings_are_one_sentence(digits):
         train(_settings(model="cnn"), dataset=digits)
     with pytest.raises(FunmlError, match="batch_size must be at least 1"):
         train(_settings(batch_size=0), dataset=digits)
+    with pytest.raises(ValueError, match=r"not decided: .*optimizer, lr"):
+        train(TrainSettings("digits-cnn", "digits", epochs=1, batch_size=32), dataset=digits)
 
 
 def test_interrupted_before_any_checkpoint_says_so(digits, tmp_path):
@@ -281,3 +288,33 @@ def test_thread_rule_is_fixed_by_the_settings():
     assert threads_for(TrainSettings("mlp"), (28, 28)) == 1
     assert threads_for(TrainSettings("digits-cnn"), (8, 8)) == 1
     assert threads_for(TrainSettings("mlp", threads=3), (28, 28)) == 3
+
+
+def test_history_records_round_trip_and_old_checkpoints_resume(digits, tmp_path):
+    result = train(_settings(epochs=2), dataset=digits, out_dir=tmp_path / "run")
+    ckpt = load_checkpoint(tmp_path / "run" / "model.pt")
+    assert [EpochRecord.from_dict(r) for r in ckpt["history"]] == result.history
+    # A checkpoint written before the records: the same keys, the curve as lists of lists.
+    ckpt["history"] = [dict(r) for r in ckpt["history"]]
+    more = dataclasses.replace(result.settings, epochs=3)
+    resumed = train(more, dataset=digits, resume=ckpt)
+    assert resumed.history[:2] == result.history and resumed.history[2].epoch == 3
+
+
+def test_settings_resolve_from_the_recipe_once():
+    open_ = TrainSettings("digits-cnn", lr=3e-3)
+    assert set(open_.open_fields) >= {"epochs", "batch_size", "optimizer", "dataset", "seed"}
+    done = open_.resolved()
+    assert not done.open_fields
+    r = recipe("digits-cnn")
+    assert (done.epochs, done.batch_size, done.optimizer) == (r.epochs, r.batch_size, "adam")
+    assert done.lr == 3e-3 and done.dataset == "fashion-mnist" and done.seed == 0
+    assert done.resolved() == done
+    # Resuming: the RESUMABLE fields change, any other decided field must agree.
+    assert TrainSettings(epochs=40).continued_from(done).epochs == 40
+    with pytest.raises(FunmlError, match=r"--lr 0\.1 differs from the checkpoint's 0\.003"):
+        TrainSettings(lr=0.1).continued_from(done)
+    with pytest.raises(FunmlError, match="Unknown model 'resnet'"):
+        TrainSettings("resnet").resolved()
+    with pytest.raises(FunmlError, match="gamma must be in"):
+        TrainSettings(gamma=1.5)

@@ -10,47 +10,46 @@ import click
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
+RECIPE = "[default: the model's recipe]"
+
+
 @click.command(context_settings=CONTEXT)
 @click.argument("model", required=False)
 @click.option(
     "--dataset",
     "-d",
-    default="fashion-mnist",
-    show_default=True,
-    help="Data set: mnist, fashion-mnist, digits, csv:PATH, folder:PATH.",
+    default=None,
+    help="Data set: mnist, fashion-mnist, digits, csv:PATH, folder:PATH [default: fashion-mnist].",
 )
 @click.option(
     "--epochs",
     type=int,
-    default=10,
-    show_default=True,
-    help="Total epochs (with --resume: train on up to this many).",
+    default=None,
+    help=f"Total epochs (with --resume: train on up to this many) {RECIPE}.",
 )
 @click.option(
     "--batch-size",
     type=int,
-    default=64,
-    show_default=True,
-    help="Samples per optimizer step: the GLOBAL batch, split evenly over all processes.",
+    default=None,
+    help=f"Samples per optimizer step: the GLOBAL batch, split evenly over all processes {RECIPE}.",
 )
-@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default="adam", show_default=True)
-@click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate.")
-@click.option("--momentum", type=float, default=0.9, show_default=True, help="SGD momentum.")
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None, help=RECIPE)
+@click.option("--lr", type=float, default=None, help=f"Learning rate {RECIPE}.")
+@click.option("--momentum", type=float, default=None, help=f"SGD momentum {RECIPE}.")
 @click.option(
     "--gamma",
     type=float,
     default=None,
-    help="Multiply the learning rate by GAMMA after every epoch (step decay).",
+    help=f"Multiply the learning rate by GAMMA after every epoch; 1 keeps it constant {RECIPE}.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=None, help="Random seed [default: 0].")
 @click.option(
     "--normalize/--no-normalize",
-    default=True,
-    show_default=True,
-    help="Standardise pixels by the training split's mean and std.",
+    default=None,
+    help="Standardise pixels by the training split's mean and std [default: normalize].",
 )
 @click.option("--n-train", type=int, default=None, help="Train on the first N images only.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--device", default=None, help="auto, cpu or cuda [default: auto].")
 @click.option(
     "--threads",
     type=int,
@@ -99,94 +98,97 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
     show_default=True,
     help="Restart the workers this many times after one fails; they resume from model.pt.",
 )
-@click.pass_context
-def train(ctx, out, resume, **flags):
+@click.option(
+    "--job",
+    "job_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Run the job in FILE (a run's job.json) as a torchrun worker: what --nproc starts.",
+)
+def train(out, resume, job_file, **flags):
     """Train MODEL (mlp, mlp2, cnn, cnn-small, digits-cnn, logreg) on a data set.
 
-    Writes metrics.json, model.pt (a checkpoint after every epoch) and figures, then prints
-    the final accuracy over the full test split. Ctrl-C keeps the last finished epoch.
+    Settings not given come from the model's recipe (funml.nn.recipes), the lab's way of
+    training it. Writes job.json (the resolved settings), metrics.json, model.pt (a
+    checkpoint after every epoch) and figures, then prints the final accuracy over the full
+    test split. Ctrl-C keeps the last finished epoch.
 
     With --nproc N (and --nnodes M ...) the same loop runs in N x M processes with
     DistributedDataParallel, each on its shard of every epoch; the command prints the
-    torchrun line that does the same on each machine. Running this command under torchrun
-    also works: it then joins the job torchrun started.
+    torchrun line it runs. Running this command under torchrun also works: it then joins
+    the job torchrun started.
     """
     from funml.errors import FunmlError
     from funml.nn import distributed
+    from funml.nn.job import launch_workers, run_job, start_job
+    from funml.nn.settings import TrainSettings
 
     launch = distributed.LaunchSettings(**{k: flags.pop(k) for k in LAUNCH_OPTIONS})
-    given = {k for k in flags if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
+    settings = TrainSettings(**flags)
     if distributed.under_torchrun():
-        launching = [k for k in LAUNCH_OPTIONS if _given(ctx, k)]
-        if launching:
-            raise FunmlError(
-                f"--{launching[0].replace('_', '-')} starts workers, but this is a worker that "
-                "torchrun started; pass the counts to torchrun instead (--nproc-per-node ...)."
-            )
-        with distributed.process_group(flags["device"]) as world:
-            _train_here(world, flags, given, out, resume)
+        _train_as_worker(launch, settings, out, resume, job_file)
         return
-    launch.validate(gpus=flags["device"] != "cpu" and _cuda())
+    if job_file is not None:
+        raise FunmlError(
+            "--job FILE is what the workers of funml train --nproc run under torchrun; "
+            "start a run with MODEL and options instead."
+        )
+    launch.validate(gpus=settings.device != "cpu" and _cuda())
     if launch.needed:
-        _launch(ctx, launch, flags, given, out, resume)
-    else:
-        _train_here(distributed.World(), flags, given, out, resume)
+        launch_workers(launch, settings, out=out, resume=resume)
+        return
+    world = distributed.World()
+    job = start_job(settings, out=out, resume=resume, world=world)
+    _report(run_job(job, world), job)
+
+
+def _train_as_worker(launch, settings, out, resume, job_file) -> None:
+    """In a process torchrun started: the job file's run, or the flags' (resolved once)."""
+    from funml.errors import FunmlError
+    from funml.nn import distributed
+    from funml.nn.job import TrainJob, run_job, start_job
+    from funml.nn.settings import TrainSettings
+
+    if launch != distributed.LaunchSettings():
+        raise FunmlError(
+            "--nproc, --nnodes and the other launch options start workers, but this is a "
+            "worker that torchrun started; pass the counts to torchrun instead "
+            "(--nproc-per-node ...)."
+        )
+    job = None
+    if job_file is not None:
+        if (settings, out, resume) != (TrainSettings(quiet=settings.quiet), None, None):
+            raise FunmlError("--job FILE holds the whole run; drop the other options.")
+        job = TrainJob.read(job_file)
+    device = job.settings.device if job else settings.device or "auto"
+    with distributed.process_group(device) as world:
+        job = job or start_job(settings, out=out, resume=resume, world=world)
+        _report(run_job(job, world), job)
 
 
 LAUNCH_OPTIONS = ("nproc", "nnodes", "node_rank", "master_addr", "master_port", "max_restarts")
 
 
-def _train_here(world, flags, given, out, resume) -> None:
-    """Train in this process (alone or as a torchrun worker) and report on rank 0."""
+def _report(finished, job) -> None:
+    """On the process that writes: the figures, and the final accuracy."""
     from funml.nn.figures import save_training_figures
-    from funml.nn.job import run_here
 
-    finished = run_here(world, flags, given, out, resume)
     if finished is None:
         return  # not the process that writes
-    result, ds, out_dir = finished
-    save_training_figures(result, ds, out_dir)
+    result, ds = finished
+    save_training_figures(result, ds, job.out_dir)
     click.echo(
         f"{result.settings.model} on {result.settings.dataset}: test accuracy "
         f"{result.test.accuracy:.2%} ({result.test.correct:,}/{result.test.count:,}) "
         f"after {len(result.history)} epochs"
     )
-    click.echo(f"Wrote metrics.json, model.pt and figures to {out_dir}", err=True)
-
-
-def _launch(ctx, launch, flags, given, out, resume) -> None:
-    from funml.nn.job import launch_workers
-
-    launch_workers(launch, flags, given, out, resume, lambda made: _worker_args(ctx, made))
-
-
-def _worker_args(ctx, out: Path | None) -> list[str]:
-    """The command line of this run for the workers: the given flags, without launching."""
-    args = [ctx.params["model"]] if ctx.params["model"] is not None else []
-    for p in ctx.command.params:
-        value = ctx.params[p.name]
-        if p.name == "out" and out is not None:
-            value = out
-        elif p.name in (*LAUNCH_OPTIONS, "model") or not _given(ctx, p.name):
-            continue
-        name = max(p.opts, key=len)
-        if p.is_flag and p.secondary_opts:
-            args.append(name if value else max(p.secondary_opts, key=len))
-        elif p.is_flag:
-            args += [name] if value else []
-        else:
-            args += [name, str(value)]
-    return args
+    click.echo(f"Wrote job.json, metrics.json, model.pt and figures to {job.out_dir}", err=True)
 
 
 def _cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
-
-
-def _given(ctx, name: str) -> bool:
-    return ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
 
 
 @click.command(context_settings=CONTEXT)
@@ -233,9 +235,7 @@ def summary(model, dataset):
     if dataset is not None:
         ds = _dataset(dataset)
         shape, n_classes = ds.image_shape, ds.n_classes
-    click.echo(
-        str(model_summary(build_model(model, shape, n_classes, dataset=dataset), shape, show=False))
-    )
+    click.echo(str(model_summary(build_model(model, shape, n_classes, dataset=dataset), shape)))
 
 
 def _dataset(name: str):

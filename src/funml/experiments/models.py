@@ -1,39 +1,28 @@
-"""The course's torch models, trained by funml's one training loop.
+"""The course's torch models, trained by funml's one training loop with their recipes.
 
 `mlp`, `cnn`, `mlp2-vs-cnn-small` and `logreg` need 28x28 images: see
 :mod:`funml.experiments.data28` for what they train on in a Digits run. `digits-cnn`
-always trains on the 8x8 Digits.
+always trains on the 8x8 Digits. Each experiment measures (:func:`measure_model` and the
+records below), then presents the record (``present_*``).
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from funml.experiments._common import anchor, logistic_reference, percent
+import numpy as np
+
+from funml.experiments._common import anchor, logistic_reference
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result, Table
 from funml.timing import timer
 
+if TYPE_CHECKING:
+    from funml.data.dataset import ImageDataset
+    from funml.nn import EpochRecord, ModelSummary, TrainSettings
 
-@dataclass(frozen=True)
-class Recipe:
-    """How the lab trains one course model (the architecture is the model's own)."""
-
-    optimizer: str
-    lr: float
-    batch_size: int = 64
-    gamma: float | None = None  # per-epoch step decay of the learning rate
-
-
-RECIPES = {
-    "mlp": Recipe("adam", 5e-4),  # the course's Adam 5e-4 example
-    "cnn": Recipe("adam", 1e-3, gamma=0.7),
-    "mlp2": Recipe("adam", 1e-3),
-    "cnn-small": Recipe("adam", 1e-3),
-    "logreg": Recipe("adam", 1e-3, gamma=0.85),  # as benchmarks/train.py
-    "digits-cnn": Recipe("adam", 1e-3, batch_size=16),  # as benchmarks/train.py
-}
 # Parameter counts computed by hand for 28x28 inputs (8x8 for digits-cnn) and 10 classes.
 HAND_PARAMS = {
     "mlp": 784 * 1024 + 1024 + 1024 * 10 + 10,
@@ -43,126 +32,167 @@ HAND_PARAMS = {
     "logreg": 784 * 10 + 10,
     "digits-cnn": (9 * 16 + 16) + (16 * 9 * 32 + 32) + (512 * 10 + 10),
 }
+# The recipe fields a model section reports (the epochs are the run size's).
+RECIPE_KEYS = ("optimizer", "lr", "batch_size", "gamma")
 
 
-def train_model(context, name: str, ds, epochs: int, *, normalize: bool = True):
-    """Train ``name`` on ``ds`` with the lab's recipe through :func:`funml.nn.train`."""
-    from funml.nn import TrainSettings, train
+@dataclass(frozen=True)
+class ModelMeasurement:
+    """One model trained with its recipe: what a model section shows. Accuracies are fractions."""
 
-    r = RECIPES[name]
-    settings = TrainSettings(
+    model: str
+    dataset: str
+    n_train: int
+    n_test: int
+    epochs: int
+    settings: TrainSettings  # resolved: the recipe and the seed
+    parameters: int
+    flops_per_image: int
+    test_accuracy: float  # full test split, after the last epoch
+    test_loss: float
+    train_accuracy: float  # running, over the last epoch
+    images_per_second: float  # training, last epoch
+    train_seconds: float
+    history: tuple[EpochRecord, ...]
+    summary: ModelSummary  # the layer table
+    predictions: np.ndarray  # predicted class of every test image, (n_test,)
+    kernels: np.ndarray | None  # first convolution's weights (out, in, kh, kw); None: no conv
+
+    def metrics(self) -> dict:
+        """The numbers for metrics.json: everything but the arrays and the table."""
+        return {
+            "model": self.model,
+            "dataset": self.dataset,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "epochs": self.epochs,
+            "recipe": {k: getattr(self.settings, k) for k in RECIPE_KEYS},
+            "parameters": self.parameters,
+            "flops_per_image": self.flops_per_image,
+            "test_accuracy": self.test_accuracy,
+            "test_loss": self.test_loss,
+            "train_accuracy": self.train_accuracy,
+            "images_per_second": self.images_per_second,
+            "train_seconds": self.train_seconds,
+            "history": [_without_curve(r) for r in self.history],
+        }
+
+
+def _without_curve(record: EpochRecord) -> dict:
+    return {k: v for k, v in record.to_dict().items() if k != "curve"}
+
+
+def lab_settings(name: str, ds: ImageDataset, epochs: int, seed: int) -> TrainSettings:
+    """How the lab trains ``name`` on ``ds``: the model's recipe, for ``epochs``."""
+    from funml.nn import TrainSettings
+
+    return TrainSettings(
         model=name,
         dataset=ds.name,
         epochs=epochs,
-        batch_size=r.batch_size,
-        optimizer=r.optimizer,
-        lr=r.lr,
-        gamma=r.gamma,
-        seed=context.seed,
-        normalize=normalize,
+        seed=seed,
         quiet=not sys.stdout.isatty(),  # progress bar and epoch lines on a terminal only
-    )
-    return train(settings, dataset=ds)
+    ).resolved()
 
 
-def model_section(context, name: str, ds, epochs: int, note: str) -> dict:
-    """Train one model and gather what every model section shows."""
-    from funml.nn import summary
+def measure_model(name: str, ds: ImageDataset, epochs: int, *, seed: int = 0) -> ModelMeasurement:
+    """Train ``name`` on ``ds`` with its recipe and measure it (no figures, no prose)."""
+    from funml.nn import predict_split, summary, train
+    from funml.nn.figures import first_conv_weight
 
+    settings = lab_settings(name, ds, epochs, seed)
     with timer() as t:
-        result = train_model(context, name, ds, epochs)
-    table = summary(result.model, (1, *ds.image_shape), show=False)
+        result = train(settings, dataset=ds)
+    table = summary(result.model, (1, *ds.image_shape))
     last = result.history[-1]
-    return {
-        "result": result,
-        "summary": table,
-        "seconds": t.seconds,
-        "metrics": {
-            "model": name,
-            "dataset": ds.name,
-            "n_train": len(ds.train),
-            "n_test": len(ds.test),
-            "epochs": epochs,
-            "recipe": RECIPES[name].__dict__,
-            "parameters": table.total_params,
-            "flops_per_image": table.flops,
-            "test_accuracy": percent(result.test.accuracy),
-            "test_loss": result.test.loss,
-            "train_accuracy": percent(last["train_accuracy"]),
-            "images_per_second": last["images_per_second"],
-            "train_seconds": t.seconds,
-            "history": [{k: v for k, v in h.items() if k != "curve"} for h in result.history],
-        },
-        "note": note,
-    }
+    has_conv = any(r.kind == "Conv2d" for r in table.rows)
+    return ModelMeasurement(
+        model=name,
+        dataset=ds.name,
+        n_train=len(ds.train),
+        n_test=len(ds.test),
+        epochs=epochs,
+        settings=settings,
+        parameters=table.total_params,
+        flops_per_image=table.flops,
+        test_accuracy=result.test.accuracy,
+        test_loss=result.test.loss,
+        train_accuracy=last.train_accuracy,
+        images_per_second=last.images_per_second,
+        train_seconds=t.seconds,
+        history=tuple(result.history),
+        summary=table,
+        predictions=predict_split(result.model, ds.test, result.normalization).numpy(),
+        kernels=first_conv_weight(result.model) if has_conv else None,
+    )
 
 
-def _param_ref(name: str, params: int) -> Reference:
-    return Reference(f"{name}: parameters", params, HAND_PARAMS[name], "computed by hand")
+def model_figures(m: ModelMeasurement, ds: ImageDataset, kinds=()) -> dict:
+    """Curves per epoch, and on request: the course's loss against examples seen, the
+    confusion matrix, the misclassified test images and the first-layer kernels."""
+    from funml.nn import figures
+
+    name = m.model
+    out = {f"{name}: loss and accuracy per epoch": figures.plot_history(m.history)}
+    if "examples" in kinds:
+        out[f"{name}: loss against training examples seen"] = figures.plot_loss(
+            m.history, x="examples"
+        )
+    if "confusion" in kinds:
+        out[f"{name}: confusion matrix on the test split"] = figures.plot_confusion(
+            ds.test.labels, m.predictions, ds.classes
+        )
+    if "misclassified" in kinds:
+        out[f"{name}: the first misclassified test images"] = figures.plot_misclassified(
+            ds.test.images, ds.test.labels, m.predictions, ds.classes
+        )
+    if "kernels" in kinds and m.kernels is not None:
+        out[f"{name}: first-layer kernels"] = figures.plot_kernels(m.kernels)
+    return out
 
 
-def _anchor_refs(name: str, ds, accuracy: float, key: str) -> list[Reference]:
+def _param_ref(m: ModelMeasurement) -> Reference:
+    return Reference(
+        f"{m.model}: parameters", m.parameters, HAND_PARAMS[m.model], "computed by hand"
+    )
+
+
+def _anchor_refs(m: ModelMeasurement, ds: ImageDataset, key: str) -> list[Reference]:
     published = anchor(ds, key)
     if not published:
         return []
-    return [Reference(f"{name}: test accuracy (anchor)", accuracy, *published, unit="%")]
+    return [Reference(f"{m.model}: test accuracy (anchor)", m.test_accuracy, *published, unit="%")]
 
 
-def _standard(context, name: str, question_key: str, extra_figures=None) -> Result:
-    ds, note = context.images28()
-    epochs = context.sizes.cnn_epochs if name == "cnn" else context.sizes.torch_epochs
-    s = model_section(context, name, ds, epochs, note)
-    m = s["metrics"]
-    refs = _anchor_refs(name, ds, m["test_accuracy"], question_key) or [
+def _summary_text(m: ModelMeasurement, shape: tuple[int, int]) -> dict[str, str]:
+    return {f"{m.model} summary for {shape[0]}x{shape[1]} images": str(m.summary)}
+
+
+# --- mlp and cnn: one model, its curves and its anchor ----------------------------------
+
+
+def present_model(m: ModelMeasurement, ds: ImageDataset, note: str, kinds=()) -> Result:
+    refs = _anchor_refs(m, ds, m.model) or [
         Reference(
-            f"{name}: test accuracy",
-            m["test_accuracy"],
+            f"{m.model}: test accuracy",
+            m.test_accuracy,
             None,
             f"no published anchor for {ds.name}",
             "%",
         )
     ]
-    refs.append(_param_ref(name, m["parameters"]))
     return Result(
-        metrics=m,
+        metrics=m.metrics(),
         verdict=(
-            f"{name} reaches {m['test_accuracy']:.2f}% on {len(ds.test):,} {ds.name} test "
-            f"images after {epochs} epochs ({m['parameters']:,} parameters, "
-            f"{m['images_per_second']:,.0f} training images/s)."
+            f"{m.model} reaches {m.test_accuracy:.2%} on {m.n_test:,} {m.dataset} test "
+            f"images after {m.epochs} epochs ({m.parameters:,} parameters, "
+            f"{m.images_per_second:,.0f} training images/s)."
         ),
-        references=refs,
-        figures=model_figures(s, ds, extra_figures or ()),
-        texts={
-            f"{name} summary for {ds.image_shape[0]}x{ds.image_shape[1]} images": str(s["summary"])
-        },
-        notes=[s["note"]],
+        references=[*refs, _param_ref(m)],
+        figures=model_figures(m, ds, kinds),
+        texts=_summary_text(m, ds.image_shape),
+        notes=[note],
     )
-
-
-def model_figures(section: dict, ds, kinds=()) -> dict:
-    """Curves per epoch, and on request: the course's loss against examples seen, the
-    confusion matrix, the misclassified test images and the first-layer kernels."""
-    from funml.nn import figures, predict_split
-
-    result, name = section["result"], section["metrics"]["model"]
-    out = {f"{name}: loss and accuracy per epoch": figures.plot_history(result.history)}
-    if "examples" in kinds:
-        out[f"{name}: loss against training examples seen"] = figures.plot_loss(
-            result.history, x="examples"
-        )
-    if "misclassified" in kinds or "confusion" in kinds:
-        pred = predict_split(result.model, ds.test, result.normalization).numpy()
-        if "confusion" in kinds:
-            out[f"{name}: confusion matrix on the test split"] = figures.plot_confusion(
-                ds.test.labels, pred, ds.classes
-            )
-        if "misclassified" in kinds:
-            out[f"{name}: the first misclassified test images"] = figures.plot_misclassified(
-                ds.test.images, ds.test.labels, pred, ds.classes
-            )
-    if "kernels" in kinds:
-        out[f"{name}: first-layer kernels"] = figures.plot_kernels(result.model)
-    return out
 
 
 @experiment(
@@ -171,7 +201,9 @@ def model_figures(section: dict, ds, kinds=()) -> dict:
     question="How accurate is a one-hidden-layer ReLU network on 28x28 digits?",
 )
 def run_mlp(settings, context) -> Result:
-    return _standard(context, "mlp", "mlp")
+    ds, note = context.images28()
+    m = measure_model("mlp", ds, context.sizes.torch_epochs, seed=context.seed)
+    return present_model(m, ds, note)
 
 
 @experiment(
@@ -183,7 +215,49 @@ def run_mlp(settings, context) -> Result:
     ),
 )
 def run_cnn(settings, context) -> Result:
-    return _standard(context, "cnn", "cnn", ("examples", "confusion", "misclassified", "kernels"))
+    ds, note = context.images28()
+    m = measure_model("cnn", ds, context.sizes.cnn_epochs, seed=context.seed)
+    return present_model(m, ds, note, ("examples", "confusion", "misclassified", "kernels"))
+
+
+# --- mlp2 against cnn-small -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairMeasurement:
+    mlp2: ModelMeasurement
+    cnn_small: ModelMeasurement
+
+    @property
+    def winner(self) -> str:
+        return "cnn-small" if self.cnn_small.test_accuracy > self.mlp2.test_accuracy else "mlp2"
+
+
+def present_pair(p: PairMeasurement, ds: ImageDataset, note: str) -> Result:
+    a, b = p.mlp2, p.cnn_small
+    why = ", with fewer parameters: weights shared across positions suit images."
+    return Result(
+        metrics={"mlp2": a.metrics(), "cnn-small": b.metrics(), "winner": p.winner},
+        verdict=(
+            f"cnn-small ({b.parameters:,} parameters) reaches {b.test_accuracy:.2%} "
+            f"and mlp2 ({a.parameters:,}) {a.test_accuracy:.2%} after {a.epochs} "
+            f"epochs: {p.winner} wins" + (why if p.winner == "cnn-small" else ".")
+        ),
+        references=[
+            Reference(
+                "test accuracy: cnn-small vs mlp2",
+                b.test_accuracy,
+                a.test_accuracy,
+                "mlp2, same data and epochs",
+                "%",
+            ),
+            _param_ref(a),
+            _param_ref(b),
+        ],
+        figures=model_figures(a, ds) | model_figures(b, ds),
+        texts={"mlp2 summary": str(a.summary), "cnn-small summary": str(b.summary)},
+        notes=[note],
+    )
 
 
 @experiment(
@@ -193,39 +267,81 @@ def run_cnn(settings, context) -> Result:
 )
 def run_mlp2_vs_cnn_small(settings, context) -> Result:
     ds, note = context.images28()
-    epochs = context.sizes.torch_epochs
-    a = model_section(context, "mlp2", ds, epochs, note)
-    b = model_section(context, "cnn-small", ds, epochs, note)
-    ma, mb = a["metrics"], b["metrics"]
-    winner = "cnn-small" if mb["test_accuracy"] > ma["test_accuracy"] else "mlp2"
-    figs = model_figures(a, ds) | model_figures(b, ds)
+    epochs, seed = context.sizes.torch_epochs, context.seed
+    pair = PairMeasurement(
+        measure_model("mlp2", ds, epochs, seed=seed),
+        measure_model("cnn-small", ds, epochs, seed=seed),
+    )
+    return present_pair(pair, ds, note)
+
+
+# --- logreg: against scikit-learn, with and without normalisation -----------------------
+
+
+@dataclass(frozen=True)
+class LogregMeasurement:
+    model: ModelMeasurement
+    sklearn_accuracy: float  # scikit-learn's LogisticRegression on the same pixels
+    sklearn_seconds: float
+    ablation: tuple[dict, ...]  # normalization_ablation's rows: normalised, then not
+
+    @property
+    def unnormalised_accuracy(self) -> float:
+        return next(r["test_accuracy"] for r in self.ablation if not r["normalize"])
+
+
+def measure_logreg(ds: ImageDataset, epochs: int, *, seed: int = 0) -> LogregMeasurement:
+    from funml.nn.ablation import normalization_ablation
+
+    m = measure_model("logreg", ds, epochs, seed=seed)
+    rows = normalization_ablation(m.settings, dataset=ds)
+    accuracy, seconds = logistic_reference(ds)
+    return LogregMeasurement(m, accuracy, seconds, tuple(rows))
+
+
+def present_logreg(r: LogregMeasurement, ds: ImageDataset, note: str) -> Result:
+    m, plain = r.model, r.unnormalised_accuracy
+    metrics = m.metrics() | {
+        "test_accuracy_sklearn": r.sklearn_accuracy,
+        "test_accuracy_unnormalised": plain,
+        "sklearn_seconds": r.sklearn_seconds,
+        "ablation": list(r.ablation),
+    }
+    sklearn = "scikit-learn LogisticRegression (L-BFGS), same data"
     return Result(
-        metrics={"mlp2": ma, "cnn-small": mb, "winner": winner},
+        metrics=metrics,
         verdict=(
-            f"cnn-small ({mb['parameters']:,} parameters) reaches {mb['test_accuracy']:.2f}% "
-            f"and mlp2 ({ma['parameters']:,}) {ma['test_accuracy']:.2f}% after {epochs} "
-            f"epochs: {winner} wins"
-            + (
-                ", with fewer parameters: weights shared across positions suit images."
-                if winner == "cnn-small"
-                else "."
-            )
+            f"The linear model reaches {m.test_accuracy:.2%} ({r.sklearn_accuracy:.2%} for "
+            "scikit-learn's logistic regression on the same pixels); without "
+            f"normalisation it reaches {plain:.2%}."
         ),
         references=[
+            Reference("logreg: test accuracy", m.test_accuracy, r.sklearn_accuracy, sklearn, "%"),
+            *_anchor_refs(m, ds, "logreg"),
             Reference(
-                "test accuracy: cnn-small vs mlp2",
-                mb["test_accuracy"],
-                ma["test_accuracy"],
-                "mlp2, same data and epochs",
+                "logreg: test accuracy without normalisation",
+                plain,
+                m.test_accuracy,
+                "the same model with normalisation",
                 "%",
             ),
-            _param_ref("mlp2", ma["parameters"]),
-            _param_ref("cnn-small", mb["parameters"]),
+            _param_ref(m),
         ],
-        figures=figs,
-        texts={"mlp2 summary": str(a["summary"]), "cnn-small summary": str(b["summary"])},
+        figures=model_figures(m, ds),
+        tables=[
+            Table(
+                "Normalisation ablation: the same model, recipe and seed, trained twice",
+                tuple(r.ablation[0]),
+                tuple(tuple(_round(v) for v in row.values()) for row in r.ablation),
+            )
+        ],
+        texts={"logreg summary": str(m.summary)},
         notes=[note],
     )
+
+
+def _round(v):
+    return round(v, 4) if isinstance(v, float) else v
 
 
 @experiment(
@@ -237,62 +353,45 @@ def run_mlp2_vs_cnn_small(settings, context) -> Result:
     ),
 )
 def run_logreg(settings, context) -> Result:
-    from funml.nn.ablation import normalization_ablation
-
     ds, note = context.images28()
-    epochs = context.sizes.logreg_epochs
-    s = model_section(context, "logreg", ds, epochs, note)
-    m = s["metrics"]
-    rows = normalization_ablation(s["result"].settings, dataset=ds)
-    acc_plain = percent(next(r["test_accuracy"] for r in rows if not r["normalize"]))
-    acc_sk, seconds_sk = logistic_reference(ds)
-    m.update(
-        test_accuracy_sklearn=acc_sk,
-        test_accuracy_unnormalised=acc_plain,
-        sklearn_seconds=seconds_sk,
-        ablation=rows,
-    )
-    figs = model_figures(s, ds)
+    r = measure_logreg(ds, context.sizes.logreg_epochs, seed=context.seed)
+    return present_logreg(r, ds, note)
+
+
+# --- digits-cnn: the 8x8 Digits -----------------------------------------------------------
+
+DIGITS_CNN_TARGET = 0.97  # the accuracy the full recipe (30 epochs) should reach
+
+
+def present_digits_cnn(m: ModelMeasurement, logistic: float, ds: ImageDataset) -> Result:
     return Result(
-        metrics=m,
+        metrics=m.metrics() | {"test_accuracy_logistic_regression": logistic},
         verdict=(
-            f"The linear model reaches {m['test_accuracy']:.2f}% ({acc_sk:.2f}% for "
-            f"scikit-learn's logistic regression on the same pixels); without "
-            f"normalisation it reaches {acc_plain:.2f}%."
+            f"digits-cnn reaches {m.test_accuracy:.2%} on the {m.n_test:,} Digits test "
+            f"images after {m.epochs} epochs on {m.n_train} training images "
+            f"(logistic regression: {logistic:.2%})."
         ),
         references=[
             Reference(
-                "logreg: test accuracy",
-                m["test_accuracy"],
-                acc_sk,
-                "scikit-learn LogisticRegression (L-BFGS), same data",
+                "digits-cnn: test accuracy",
+                m.test_accuracy,
+                logistic,
+                "scikit-learn LogisticRegression, same Digits split",
                 "%",
             ),
-            *_anchor_refs("logreg", ds, m["test_accuracy"], "logreg"),
             Reference(
-                "logreg: test accuracy without normalisation",
-                acc_plain,
-                m["test_accuracy"],
-                "the same model with normalisation",
+                "digits-cnn: test accuracy (target)",
+                m.test_accuracy,
+                DIGITS_CNN_TARGET,
+                "target for the full recipe (30 epochs)",
                 "%",
             ),
-            _param_ref("logreg", m["parameters"]),
+            _param_ref(m),
         ],
-        figures=figs,
-        tables=[
-            Table(
-                "Normalisation ablation: the same model, recipe and seed, trained twice",
-                tuple(rows[0]),
-                tuple(tuple(_round(v) for v in r.values()) for r in rows),
-            )
-        ],
-        texts={"logreg summary": str(s["summary"])},
-        notes=[note],
+        figures=model_figures(m, ds, ("confusion", "misclassified", "kernels")),
+        texts=_summary_text(m, ds.image_shape),
+        notes=[f"Digits: the course's seeded split, {m.n_train} train / {m.n_test:,} test."],
     )
-
-
-def _round(v):
-    return round(v, 4) if isinstance(v, float) else v
 
 
 @experiment(
@@ -302,38 +401,6 @@ def _round(v):
 )
 def run_digits_cnn(settings, context) -> Result:
     ds = context.digits()
-    epochs = context.sizes.digits_cnn_epochs
-    s = model_section(context, "digits-cnn", ds, epochs, "")
-    m = s["metrics"]
-    acc_sk, _ = logistic_reference(ds)
-    m["test_accuracy_logistic_regression"] = acc_sk
-    return Result(
-        metrics=m,
-        verdict=(
-            f"digits-cnn reaches {m['test_accuracy']:.2f}% on the {len(ds.test):,} Digits test "
-            f"images after {epochs} epochs on {len(ds.train)} training images "
-            f"(logistic regression: {acc_sk:.2f}%)."
-        ),
-        references=[
-            Reference(
-                "digits-cnn: test accuracy",
-                m["test_accuracy"],
-                acc_sk,
-                "scikit-learn LogisticRegression, same Digits split",
-                "%",
-            ),
-            Reference(
-                "digits-cnn: test accuracy (target)",
-                m["test_accuracy"],
-                97.0,
-                "issue 5's target for the full recipe",
-                "%",
-            ),
-            _param_ref("digits-cnn", m["parameters"]),
-        ],
-        figures=model_figures(s, ds, ("confusion", "misclassified", "kernels")),
-        texts={"digits-cnn summary for 8x8 images": str(s["summary"])},
-        notes=[
-            f"Digits: the course's seeded split, {len(ds.train)} train / {len(ds.test):,} test."
-        ],
-    )
+    m = measure_model("digits-cnn", ds, context.sizes.digits_cnn_epochs, seed=context.seed)
+    logistic, _ = logistic_reference(ds)
+    return present_digits_cnn(m, logistic, ds)

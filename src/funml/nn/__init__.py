@@ -2,11 +2,14 @@
 
 - :func:`build_model` and :data:`MODELS`: the networks by name (``mlp``, ``cnn``...).
 - :func:`summary`: a layer table with output shapes, parameters and FLOPs.
-- :class:`TrainSettings` and :func:`train`: the one training loop, with checkpoints.
+- :func:`recipe`: how each model is trained when nothing else is said (one table).
+- :class:`TrainSettings` and :func:`train`: the one training loop, with checkpoints; its
+  history is a list of :class:`EpochRecord`.
 - :func:`evaluate`, :func:`predict`, :func:`evaluate_checkpoint`: full-split evaluation.
 - :func:`normalization_ablation`: one model trained with and without normalisation.
 - :mod:`funml.nn.distributed`: the same loop across processes and machines (DDP, torchrun).
-- :mod:`funml.nn.job`: a training job as ``funml train`` runs it (settings, run folder, launch).
+- :mod:`funml.nn.job`: a training job as ``funml train`` runs it: :class:`TrainJob`
+  (resolved once, written as job.json), run folder, launch.
 - :mod:`funml.nn.figures` (imports matplotlib): curves, confusion matrix, misclassified
   images, first predictions, first-layer kernels, tables.
 """
@@ -22,11 +25,13 @@ from funml.nn.evaluate import (
     predict_split,
 )
 from funml.nn.models import MODELS, build_model, count_parameters
+from funml.nn.recipes import Recipe, recipe
+from funml.nn.settings import TrainSettings
 from funml.nn.summary import ModelSummary, summary
 from funml.nn.train import (
+    EpochRecord,
     TrainingInterrupted,
     TrainResult,
-    TrainSettings,
     check,
     metrics,
     settings_from_checkpoint,
@@ -36,8 +41,10 @@ from funml.nn.train import (
 
 __all__ = [
     "MODELS",
+    "EpochRecord",
     "Evaluation",
     "ModelSummary",
+    "Recipe",
     "TrainResult",
     "TrainSettings",
     "TrainingInterrupted",
@@ -52,6 +59,7 @@ __all__ = [
     "normalization_ablation",
     "predict",
     "predict_split",
+    "recipe",
     "save_checkpoint",
     "settings_from_checkpoint",
     "summary",

@@ -16,7 +16,8 @@ def normalization_ablation(
 
     Returns one row per run (a list of two dicts with the same keys, ready for a table or
     :func:`funml.nn.figures.plot_table`): the pixel transform used, and the final and best
-    full-test-split accuracy, the final train and test loss, the epochs and the wall time.
+    full-test-split accuracy (fractions), the final train and test loss, the epochs and the
+    wall time. ``settings`` are resolved settings.
     """
     rows = []
     for normalize in (True, False):
@@ -30,9 +31,9 @@ def normalization_ablation(
                 "normalize": normalize,
                 "transform": f"(x/{n.pixel_max} - {n.mean:.4f}) / {n.std:.4f}",
                 "test_accuracy": result.test.accuracy,
-                "best_test_accuracy": max(r["test_accuracy"] for r in result.history),
-                "train_loss": last["train_loss"],
-                "test_loss": last["test_loss"],
+                "best_test_accuracy": max(r.test_accuracy for r in result.history),
+                "train_loss": last.train_loss,
+                "test_loss": last.test_loss,
                 "epochs": len(result.history),
                 "seconds": round(time.perf_counter() - start, 1),
             }

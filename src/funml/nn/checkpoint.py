@@ -6,7 +6,7 @@ loader accepts it and nothing in it can run code:
 - ``format``, ``version``: marks a funml training checkpoint;
 - ``epoch``: the number of finished epochs;
 - ``settings``: the run's :class:`~funml.nn.train.TrainSettings` as a dict;
-- ``history``: one dict per finished epoch;
+- ``history``: one :class:`~funml.nn.train.EpochRecord` per finished epoch, as a dict;
 - ``model``, ``optimizer``, ``scheduler``: the state dicts (``scheduler`` may be None);
 - ``rng``: torch's random generator states, so a resumed run continues exactly;
 - ``data``: what the model expects of its input: image shape, classes, normalisation.

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
 
+if TYPE_CHECKING:
+    from funml.nn.train import EpochRecord
+
 _X_LABELS = {"epoch": "epoch", "examples": "training examples seen"}
 
 
-def plot_loss(history: Sequence[dict], *, x: str = "epoch", ax: Axes | None = None) -> Figure:
+def plot_loss(
+    history: Sequence[EpochRecord], *, x: str = "epoch", ax: Axes | None = None
+) -> Figure:
     """Train and test loss of each epoch against ``x``: ``"epoch"`` or ``"examples"``.
 
     With ``x="examples"`` the train loss is drawn as the course did: the mean loss of every
@@ -27,32 +33,34 @@ def plot_loss(history: Sequence[dict], *, x: str = "epoch", ax: Axes | None = No
     fig, ax = _figure_and_axes(ax)
     _check_x(x)
     if x == "examples":
-        points = np.array([p for r in history for p in r["curve"]]).reshape(-1, 2)
+        points = np.array([p for r in history for p in r.curve]).reshape(-1, 2)
         ax.plot(points[:, 0], points[:, 1], color="tab:blue", lw=1, label="train (batches)")
-        seen = [r["examples_seen"] for r in history]
-        ax.scatter(seen, [r["test_loss"] for r in history], color="tab:red", zorder=3, label="test")
+        seen = [r.examples_seen for r in history]
+        ax.scatter(seen, [r.test_loss for r in history], color="tab:red", zorder=3, label="test")
     else:
-        epochs = [r["epoch"] for r in history]
-        ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
-        ax.plot(epochs, [r["test_loss"] for r in history], "o-", label="test")
+        epochs = [r.epoch for r in history]
+        ax.plot(epochs, [r.train_loss for r in history], "o-", label="train")
+        ax.plot(epochs, [r.test_loss for r in history], "o-", label="test")
     ax.set(xlabel=_X_LABELS[x], ylabel="cross-entropy loss", title="Loss")
     ax.legend()
     return fig
 
 
-def plot_accuracy(history: Sequence[dict], *, x: str = "epoch", ax: Axes | None = None) -> Figure:
+def plot_accuracy(
+    history: Sequence[EpochRecord], *, x: str = "epoch", ax: Axes | None = None
+) -> Figure:
     """Train (running, over each epoch) and full-test-split accuracy against ``x``."""
     fig, ax = _figure_and_axes(ax)
     _check_x(x)
-    xs = [r["epoch"] if x == "epoch" else r["examples_seen"] for r in history]
-    ax.plot(xs, [100 * r["train_accuracy"] for r in history], "o-", label="train")
-    ax.plot(xs, [100 * r["test_accuracy"] for r in history], "o-", label="test")
+    xs = [r.epoch if x == "epoch" else r.examples_seen for r in history]
+    ax.plot(xs, [100 * r.train_accuracy for r in history], "o-", label="train")
+    ax.plot(xs, [100 * r.test_accuracy for r in history], "o-", label="test")
     ax.set(xlabel=_X_LABELS[x], ylabel="accuracy (%)", title="Accuracy")
     ax.legend()
     return fig
 
 
-def plot_history(history: Sequence[dict], *, x: str = "epoch") -> Figure:
+def plot_history(history: Sequence[EpochRecord], *, x: str = "epoch") -> Figure:
     """Loss and accuracy side by side."""
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
@@ -136,12 +144,16 @@ def first_conv_weight(model: nn.Module) -> np.ndarray:
     raise ValueError(f"{type(model).__name__} has no Conv2d layer, so it has no kernels to show.")
 
 
-def plot_kernels(model: nn.Module, *, ncols: int = 8, fig: Figure | None = None) -> Figure:
+def plot_kernels(
+    model: nn.Module | np.ndarray, *, ncols: int = 8, fig: Figure | None = None
+) -> Figure:
     """The first convolution's kernels as a grid of images (32 5x5 kernels for ``cnn``).
 
-    Every kernel shares one symmetric colour scale, so the grey of zero is the same in all.
+    ``model`` is the model, or its :func:`first_conv_weight`. Every kernel shares one
+    symmetric colour scale, so the grey of zero is the same in all.
     """
-    w = first_conv_weight(model)[:, 0]  # (out, kh, kw): the single input channel
+    weight = first_conv_weight(model) if isinstance(model, nn.Module) else np.asarray(model)
+    w = weight[:, 0]  # (out, kh, kw): the single input channel
     limit = float(np.abs(w).max()) or 1.0
     n = len(w)
     nrows = -(-n // ncols)

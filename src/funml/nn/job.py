@@ -1,155 +1,224 @@
-"""A training job as ``funml train`` runs it.
+"""A training job as ``funml train`` runs it: resolved once, written down, then trained.
 
-The command line parses flags and calls :func:`run_here` (train in this process, alone or as
-one torchrun worker) or :func:`launch_workers` (start this machine's workers through torch's
-elastic launcher). What lives here: where a job's settings come from (the flags, or the
-checkpoint it resumes), which folder it writes to, and how a failed launch is reported.
+A :class:`TrainJob` is the run's resolved settings, its folder and the checkpoint it
+continues. :func:`resolve_job` decides it once, from the open settings the command line
+built: a new run takes the model's recipe, a resumed run its checkpoint's settings. The job
+is written into the run folder as ``job.json``; the workers that :func:`launch_workers`
+starts read that file (``funml train --job FILE``) instead of parsing flags again, and a
+restarted worker reads the same file and continues from the run's last checkpoint.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
-from collections.abc import Callable
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from funml.data import ImageDataset, load_dataset
 from funml.errors import FunmlError
-from funml.files import new_run_dir
+from funml.files import new_run_dir, write_json
 from funml.nn import distributed
 from funml.nn.checkpoint import load_checkpoint
+from funml.nn.settings import TrainSettings
 from funml.nn.train import (
     CHECKPOINT_NAME,
-    RESUMABLE,
     TrainingInterrupted,
     TrainResult,
-    TrainSettings,
     check,
     settings_from_checkpoint,
     train,
 )
 
-
-def run_here(
-    world: distributed.World, flags: dict, given: set[str], out: Path | None, resume: Path | None
-) -> tuple[TrainResult, ImageDataset, Path] | None:
-    """Train in this process: alone, or as one worker of several (``world``).
-
-    ``flags`` are :class:`TrainSettings` fields and ``given`` the names the user set. Returns
-    the result, the data set and the run folder on the process that writes (rank 0), else None.
-    """
-    # Rank 0 reads the checkpoint and makes the run folder; the others get what it found,
-    # so that only one machine needs the files.
-    start = world.share(lambda: _checkpoint_to_start_from(world, out, resume))
-    settings = resolve_settings(flags, given, start)
-    ds = load_dataset(settings.dataset)
-    check(settings, ds, processes=world.size)  # bad settings fail here, before any folder
-    out_dir = Path(world.share(lambda: str(run_folder(settings, world, out, resume))))
-    try:
-        result = train(settings, dataset=ds, out_dir=out_dir, resume=start, world=world)
-    except TrainingInterrupted:
-        if world.leader and not any(out_dir.iterdir()):
-            out_dir.rmdir()  # interrupted before the first checkpoint: leave no empty run
-        raise
-    return (result, ds, out_dir) if world.leader else None
+JOB_NAME = "job.json"
 
 
-def launch_workers(
-    launch: distributed.LaunchSettings,
-    flags: dict,
-    given: set[str],
-    out: Path | None,
-    resume: Path | None,
-    worker_args: Callable[[Path | None], list[str]],
-) -> None:
-    """Start this machine's workers with torch's elastic launcher, and wait for them.
+@dataclass(frozen=True)
+class TrainJob:
+    """One training run, decided: what :func:`run_job` trains."""
 
-    ``worker_args(out)`` gives the ``funml train`` arguments each worker runs with, given the
-    run folder node 0 made for them (None when a run resumes in its own folder).
-    """
-    settings = resolve_settings(flags, given, load_checkpoint(resume) if resume else None)
-    check(settings, load_dataset(settings.dataset), processes=launch.world_size)
-    launch = launch.resolved()  # the port, checked free
-    # Node 0 makes the run folder now and names it to the workers, so that restarted workers
-    # find it; a run resumed in its own folder keeps it.
-    folder = (
-        run_folder(settings, distributed.World(), out, resume) if launch.node_rank == 0 else None
-    )
-    made = None if resume is not None and out is None else folder
-    command = ["-m", "funml", "train", *worker_args(made)]
-    _say(
-        f"Starting {launch.nproc} worker process{'es' if launch.nproc > 1 else ''} with "
-        f"torch's elastic launcher ({launch.world_size} in all); the same on each machine "
-        f"by hand:\n  {distributed.torchrun_command(launch, command)}"
-    )
-    if launch.nnodes > 1:
-        _say("  (with --node-rank=R on machine R)")
-    try:
-        distributed.launch(launch, command)
-    except distributed.WorkersFailed as e:
-        if launch.node_rank != 0:
-            raise FunmlError(f"{e}; node 0 holds the checkpoints.") from None
-        distributed.remove_partial_files(folder)  # from a process killed while writing
-        checkpoint = folder / CHECKPOINT_NAME
-        if not checkpoint.is_file():
-            if made is not None and made.is_dir() and not any(made.iterdir()):
-                made.rmdir()  # (rank 0 may have removed it already)
-            raise FunmlError(f"{e}, before any epoch finished; start again.") from None
-        epoch = load_checkpoint(checkpoint)["epoch"]
-        raise FunmlError(
-            f"{e}; the checkpoint of epoch {epoch} is in '{checkpoint}', so resume with: "
-            f"funml train --resume {checkpoint} --nproc {launch.nproc}"
-        ) from None
+    settings: TrainSettings  # resolved: no open field
+    out_dir: Path | None  # the run folder; None before a new one is made under runs/
+    resume: Path | None = None  # the checkpoint the run continues; None: from scratch
 
+    def to_dict(self) -> dict:
+        return {
+            "settings": dataclasses.asdict(self.settings),
+            "out_dir": None if self.out_dir is None else str(self.out_dir),
+            "resume": None if self.resume is None else str(self.resume),
+        }
 
-def resolve_settings(flags: dict, given: set[str], start: dict | None) -> TrainSettings:
-    """The run's settings: the flags, or the checkpoint's with the flags it allows to change."""
-    if start is None:
-        if flags["model"] is None:
-            raise FunmlError("Name a MODEL to train (e.g. funml train cnn), or pass --resume.")
-        return TrainSettings(**flags)
-    saved = settings_from_checkpoint(start)
-    for k in sorted(given - set(RESUMABLE)):  # the flags that define a run must agree
-        if flags[k] != getattr(saved, k):
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainJob:
+        return cls(
+            TrainSettings(**d["settings"]),
+            None if d["out_dir"] is None else Path(d["out_dir"]),
+            None if d["resume"] is None else Path(d["resume"]),
+        )
+
+    def write(self, path: Path) -> Path:
+        return write_json(path, self.to_dict())
+
+    @classmethod
+    def read(cls, path: str | Path) -> TrainJob:
+        """The job in a ``job.json`` file; FunmlError if it is missing or not a job."""
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except OSError as e:
+            raise FunmlError(f"Job file '{path}' cannot be read ({e.strerror}).") from e
+        except (ValueError, KeyError, TypeError) as e:
             raise FunmlError(
-                f"--{k.replace('_', '-')} {flags[k]} differs from the checkpoint's "
-                f"{getattr(saved, k)}; a resumed run keeps its settings, so drop the flag."
-            )
-    return dataclasses.replace(saved, **{k: flags[k] for k in given})
+                f"'{path}' is not a job file that funml train wrote ({e}); pass a run's job.json."
+            ) from e
 
 
-def run_folder(
-    settings: TrainSettings, world: distributed.World, out: Path | None, resume: Path | None
-) -> Path:
-    """Where the run writes: a new (or empty) --out, the resumed run's folder, or runs/..."""
-    if world.restart > 0 and out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        return out  # the first attempt's folder, with its checkpoint
-    if resume is not None and out is None:
-        if resume.name != CHECKPOINT_NAME:
-            raise FunmlError(f"Resume '{resume}' into a new folder with --out DIR.")
-        return resume.parent  # continue the run in its own folder
-    if out is None and world.max_restarts > 0:
+def resolve_job(
+    settings: TrainSettings, *, out: Path | None = None, resume: Path | None = None
+) -> TrainJob:
+    """Decide the run: its settings (once), its folder and the checkpoint it continues.
+
+    A new run takes every open field from the model's recipe; a resumed run takes its
+    checkpoint's settings, with only the RESUMABLE fields that ``settings`` decides changed
+    (any other decided field must agree). Without ``out`` a resumed run continues in the
+    checkpoint's own folder.
+    """
+    if resume is None:
+        return TrainJob(settings.resolved(), out)
+    saved = settings_from_checkpoint(Path(resume))
+    if out is None and Path(resume).name != CHECKPOINT_NAME:
+        raise FunmlError(f"Resume '{resume}' into a new folder with --out DIR.")
+    folder = out if out is not None else Path(resume).parent
+    return TrainJob(settings.continued_from(saved), folder, Path(resume))
+
+
+def make_run_folder(job: TrainJob, world: distributed.World) -> TrainJob:
+    """Make the job's folder (the resumed run's own, a new --out, or runs/...) and write
+    job.json into it. Returns the job with its folder."""
+    if world.restart > 0 and job.out_dir is not None:
+        job.out_dir.mkdir(parents=True, exist_ok=True)  # the first attempt's, with its checkpoint
+    elif job.resume is not None and job.out_dir == job.resume.parent:
+        pass  # the resumed run continues in its own folder
+    elif job.out_dir is None and world.max_restarts > 0:
         raise FunmlError(
             "Pass --out DIR when torchrun may restart the workers (--max-restarts), so that "
             "restarted workers find the run's checkpoint in it."
         )
-    return new_run_dir(out, f"train-{settings.model}-{settings.dataset.replace(':', '_')}")
+    else:
+        name = f"train-{job.settings.model}-{job.settings.dataset.replace(':', '_')}"
+        job = dataclasses.replace(job, out_dir=new_run_dir(job.out_dir, name))
+    job.write(job.out_dir / JOB_NAME)
+    return job
 
 
-def _checkpoint_to_start_from(
-    world: distributed.World, out: Path | None, resume: Path | None
-) -> dict | None:
-    """The checkpoint to resume, read: after a restart the run's own, else --resume's."""
-    folder = out if out is not None else resume.parent if resume is not None else None
-    if world.restart > 0 and folder is not None and (folder / CHECKPOINT_NAME).is_file():
-        ckpt = load_checkpoint(folder / CHECKPOINT_NAME)
+def start_job(
+    settings: TrainSettings, *, out: Path | None, resume: Path | None, world: distributed.World
+) -> TrainJob:
+    """Resolve the job, check it and make its folder, on rank 0; every process gets it.
+
+    Bad settings fail here, before any folder is made.
+    """
+
+    def lead() -> dict:
+        job = resolve_job(settings, out=out, resume=resume)
+        check(job.settings, load_dataset(job.settings.dataset), processes=world.size)
+        return make_run_folder(job, world).to_dict()
+
+    return TrainJob.from_dict(world.share(lead))
+
+
+def run_job(job: TrainJob, world: distributed.World) -> tuple[TrainResult, ImageDataset] | None:
+    """Train ``job`` in this process: alone, or as one worker of several (``world``).
+
+    Returns the result and the data set on the process that writes (rank 0), else None.
+    """
+    # Rank 0 reads the checkpoint; the others get what it read, so that only one machine
+    # needs the files.
+    start = world.share(lambda: _checkpoint_to_start_from(job, world))
+    ds = load_dataset(job.settings.dataset)
+    try:
+        result = train(job.settings, dataset=ds, out_dir=job.out_dir, resume=start, world=world)
+    except TrainingInterrupted:
+        if world.leader:
+            remove_if_unstarted(job.out_dir)
+        raise
+    return (result, ds) if world.leader else None
+
+
+def launch_workers(
+    launch: distributed.LaunchSettings,
+    settings: TrainSettings,
+    *,
+    out: Path | None,
+    resume: Path | None,
+) -> None:
+    """Start this machine's workers with torch's elastic launcher, and wait for them.
+
+    The job is resolved and checked here, once; node 0 makes the run folder and writes the
+    job into it, and every worker runs ``funml train --job FOLDER/job.json``. (Other nodes
+    write their job to a temporary folder: only rank 0, on node 0, writes the run.)
+    """
+    job = resolve_job(settings, out=out, resume=resume)
+    check(job.settings, load_dataset(job.settings.dataset), processes=launch.world_size)
+    launch = launch.resolved()  # the port, checked free
+    if launch.node_rank == 0:
+        job = make_run_folder(job, distributed.World())
+        _launch(launch, job, job.out_dir / JOB_NAME)
+        return
+    with tempfile.TemporaryDirectory(prefix="funml-job-") as tmp:
+        _launch(launch, job, job.write(Path(tmp) / JOB_NAME))
+
+
+def _launch(launch: distributed.LaunchSettings, job: TrainJob, job_file: Path) -> None:
+    command = ["-m", "funml", "train", "--job", str(job_file)]
+    _say(
+        f"Starting {launch.nproc} worker process{'es' if launch.nproc > 1 else ''} with "
+        f"torch's elastic launcher ({launch.world_size} in all), as torchrun does:\n"
+        f"  {distributed.torchrun_command(launch, command)}"
+    )
+    try:
+        distributed.launch(launch, command)
+    except distributed.WorkersFailed as e:
+        raise _failure(e, launch, job.out_dir) from None
+
+
+def remove_if_unstarted(folder: Path | None) -> None:
+    """Remove the job file, and the folder if then empty, of a run that wrote no checkpoint."""
+    if folder is None or not folder.is_dir() or (folder / CHECKPOINT_NAME).is_file():
+        return
+    (folder / JOB_NAME).unlink(missing_ok=True)
+    if not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def _failure(e: distributed.WorkersFailed, launch, folder: Path) -> FunmlError:
+    """The one sentence for failed workers, after cleaning up what they left half-done."""
+    if launch.node_rank != 0:
+        return FunmlError(f"{e}; node 0 holds the checkpoints.")
+    distributed.remove_partial_files(folder)  # from a process killed while writing
+    checkpoint = folder / CHECKPOINT_NAME
+    if not checkpoint.is_file():
+        remove_if_unstarted(folder)
+        return FunmlError(f"{e}, before any epoch finished; start again.")
+    epoch = load_checkpoint(checkpoint)["epoch"]
+    return FunmlError(
+        f"{e}; the checkpoint of epoch {epoch} is in '{checkpoint}', so resume with: "
+        f"funml train --resume {checkpoint} --nproc {launch.nproc}"
+    )
+
+
+def _checkpoint_to_start_from(job: TrainJob, world: distributed.World) -> dict | None:
+    """The checkpoint to continue, read: after a restart the run's own, else the job's."""
+    own = job.out_dir / CHECKPOINT_NAME if job.out_dir is not None else None
+    if world.restart > 0 and own is not None and own.is_file():
+        ckpt = load_checkpoint(own)
         _say(
-            f"Restart {world.restart} of {world.max_restarts}: resuming from "
-            f"{folder / CHECKPOINT_NAME} (epoch {ckpt['epoch']})"
+            f"Restart {world.restart} of {world.max_restarts}: resuming from {own} "
+            f"(epoch {ckpt['epoch']})"
         )
         return ckpt
-    return load_checkpoint(resume) if resume is not None else None
+    return load_checkpoint(job.resume) if job.resume is not None else None
 
 
 def _say(message: str) -> None:

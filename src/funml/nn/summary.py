@@ -49,7 +49,7 @@ class ModelSummary:
         return "\n".join(lines)
 
 
-def summary(model: nn.Module, input_shape: tuple[int, ...], *, show: bool = True) -> ModelSummary:
+def summary(model: nn.Module, input_shape: tuple[int, ...]) -> ModelSummary:
     """One row per layer of ``model`` run on one image of ``input_shape``, and the totals.
 
     Parameters
@@ -57,12 +57,11 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], *, show: bool = True
     model : nn.Module
     input_shape : tuple
         (C, H, W) of one image, or (H, W) for a single channel.
-    show : bool
-        Print the table (as torchsummary does).
 
     Returns
     -------
-    ModelSummary, whose ``total_params`` counts every parameter of ``model``.
+    ModelSummary, whose ``total_params`` counts every parameter of ``model`` and whose
+    ``str()`` is the table torchsummary prints (``print(summary(model, shape))``).
     """
     if len(input_shape) == 2:
         input_shape = (1, *input_shape)
@@ -91,16 +90,13 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], *, show: bool = True
         for h in hooks:
             h.remove()
         model.train(was_training)
-    result = ModelSummary(
+    return ModelSummary(
         rows=tuple(rows),
         input_shape=tuple(input_shape),
         total_params=sum(p.numel() for p in model.parameters()),
         trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
         flops=sum(r.flops for r in rows),
     )
-    if show:
-        print(result)
-    return result
 
 
 def _flops(module: nn.Module, output: torch.Tensor) -> int:

@@ -44,48 +44,42 @@ from funml.nn.checkpoint import load_checkpoint, rng_state, save_checkpoint, set
 from funml.nn.distributed import World, check_batch_size, cores, describe
 from funml.nn.evaluate import Evaluation, batch_totals, evaluate_totals
 from funml.nn.models import build_model, count_parameters
+from funml.nn.settings import TrainSettings
 
 CHECKPOINT_NAME = "model.pt"
 METRICS_NAME = "metrics.json"
 
 
-@dataclass
-class TrainSettings:
-    """Everything that defines a training run. Saved with every checkpoint and metrics.json."""
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one epoch of training measured. Accuracies are fractions (0.9 for 90%)."""
 
-    model: str = "cnn"  # a name in funml.nn.MODELS
-    dataset: str = "fashion-mnist"  # a name for funml.data.load_dataset
-    epochs: int = 10  # total epochs; a resumed run may raise it to train on
-    batch_size: int = 64  # samples per optimizer step, over all processes together
-    optimizer: str = "adam"  # "adam" or "sgd"
-    lr: float = 1e-3  # learning rate of the first epoch
-    momentum: float = 0.9  # sgd only
-    gamma: float | None = None  # step decay: lr *= gamma every lr_step epochs; None: constant
-    lr_step: int = 1  # epochs between decays
-    seed: int = 0  # seeds the weights' initialisation and every epoch's order
-    device: str = "auto"  # "auto" (cuda when available, else cpu), "cpu", "cuda", "cuda:1"...
-    normalize: bool = True  # standardise pixels by the training split's mean and std
-    threads: int | None = None  # torch CPU threads; None: see threads_for (measured)
-    channels_last: bool | None = None  # None: on for convolutions on a CPU (measured faster)
-    n_train: int | None = None  # train on the first n_train training images only; None: all
-    eval_batch_size: int = 1000  # evaluation batch; does not change any result
-    quiet: bool = False  # no progress bar and no per-epoch lines
+    epoch: int  # 1-based
+    lr: float  # the learning rate of the epoch
+    train_loss: float  # mean over the epoch's training samples
+    train_accuracy: float  # running, over the epoch (the weights change as it goes)
+    test_loss: float  # over the full test split, after the epoch
+    test_accuracy: float
+    test_correct: int
+    test_count: int
+    examples_seen: int  # training samples seen since the start, cumulative
+    curve: tuple[tuple[int, float], ...]  # (examples seen, mean loss of the last few batches)
+    train_time: float  # seconds of the training pass
+    epoch_time: float  # seconds with the evaluation and the checkpoint
+    images_per_second: float  # of the training pass
 
-    def validate(self) -> None:
-        if self.optimizer not in ("adam", "sgd"):
-            raise FunmlError(f"Optimizer '{self.optimizer}' is unknown; choose adam or sgd.")
-        for name in ("epochs", "batch_size", "lr_step", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                raise FunmlError(f"{name} must be at least 1, got {getattr(self, name)}.")
-        if not self.lr > 0:
-            raise FunmlError(f"The learning rate must be positive, got {self.lr}.")
-        if self.n_train is not None and self.n_train < 1:
-            raise FunmlError(f"n_train must be at least 1, got {self.n_train}.")
+    @property
+    def test(self) -> Evaluation:
+        return Evaluation(self.test_loss, self.test_accuracy, self.test_correct, self.test_count)
 
+    def to_dict(self) -> dict:
+        """Plain data, for metrics.json and the checkpoint's safe loader."""
+        return dataclasses.asdict(self) | {"curve": [list(p) for p in self.curve]}
 
-# Settings a resumed run may change: speed and output, not the algorithm (threads and the
-# device can change float rounding, so keep them for a bit-identical continuation).
-RESUMABLE = ("epochs", "device", "threads", "quiet", "eval_batch_size")
+    @classmethod
+    def from_dict(cls, d: dict) -> EpochRecord:
+        """A record from :meth:`to_dict`'s output (also the dicts of older checkpoints)."""
+        return cls(**{**d, "curve": tuple((int(x), float(y)) for x, y in d["curve"])})
 
 
 @dataclass
@@ -94,7 +88,7 @@ class TrainResult:
 
     model: nn.Module
     settings: TrainSettings
-    history: list[dict]  # one dict per epoch, see train()
+    history: list[EpochRecord]  # one record per epoch
     normalization: Normalization
     test: Evaluation  # on the full test split, after the last epoch
     out_dir: Path | None = None
@@ -106,51 +100,45 @@ class TrainingInterrupted(FunmlError):
 
 
 def train(
-    settings: TrainSettings | None = None,
+    settings: TrainSettings,
     *,
     dataset: ImageDataset | None = None,
     out_dir: str | Path | None = None,
     resume: str | Path | dict | None = None,
-    on_epoch_end: Callable[[dict], None] | None = None,
+    on_epoch_end: Callable[[EpochRecord], None] | None = None,
     world: World | None = None,
 ) -> TrainResult:
     """Train ``settings.model`` on ``settings.dataset`` and evaluate it after every epoch.
 
     Parameters
     ----------
-    settings : TrainSettings, optional
-        Required unless resuming; with ``resume`` and no settings, the checkpoint's are used.
+    settings : TrainSettings
+        Resolved settings (no open field): ``settings.resolved()`` for a new run, the
+        checkpoint's (:func:`settings_from_checkpoint`, or a :class:`~funml.nn.job.TrainJob`'s)
+        to resume one.
     dataset : ImageDataset, optional
         Use this data instead of ``load_dataset(settings.dataset)``.
     out_dir : path, optional
         Write ``model.pt`` (a checkpoint, after every epoch) and ``metrics.json`` here.
         None writes nothing. Across processes only rank 0 writes.
     resume : path or dict, optional
-        A checkpoint (or one already read by :func:`load_checkpoint`) to continue from. Its
-        settings are used, except those in :data:`RESUMABLE`, which ``settings`` may change
-        (e.g. more epochs).
+        A checkpoint (or one already read by :func:`load_checkpoint`) to continue from: its
+        weights, optimizer, scheduler, random state and history. Its settings are not read.
     on_epoch_end : callable, optional
-        Called with each epoch's record after its checkpoint is written.
+        Called with each epoch's :class:`EpochRecord` after its checkpoint is written.
     world : World, optional
         This process's place in a job of several (:func:`funml.nn.distributed.process_group`);
         None trains alone. Every process gets the same arguments; the history, the test
         evaluation and the result are those of the whole job.
-
-    Returns
-    -------
-    TrainResult. Each record of ``history`` has: ``epoch`` (1-based), ``lr``,
-    ``train_loss``, ``train_accuracy`` (running, over the epoch), ``test_loss``,
-    ``test_accuracy``, ``test_correct`` and ``test_count`` (the full test split),
-    ``examples_seen`` (cumulative), ``curve`` (a list
-    of [examples_seen, mean train loss of the last few batches]), ``train_time`` and
-    ``epoch_time`` in seconds, and ``images_per_second`` of the training pass.
     """
-    if settings is None and resume is None:
-        raise FunmlError("Pass training settings, or a checkpoint to resume from.")
+    if settings.open_fields:
+        raise ValueError(
+            "train() takes resolved settings, but these are not decided: "
+            f"{', '.join(settings.open_fields)}; pass settings.resolved() (the model's recipe)."
+        )
+    s = settings
     world = world if world is not None else World()
     start = load_checkpoint(resume) if isinstance(resume, str | Path) else resume
-    s = _resumed_settings(start, settings, _label(resume)) if start else settings
-    s.validate()
     check_batch_size(s.batch_size, world.size)
     device = world.device if world.device is not None else _device(s.device)
     ds = dataset if dataset is not None else _load(s.dataset)
@@ -194,14 +182,14 @@ def _train(s, start, ds, out_dir, on_epoch_end, device, world) -> TrainResult:
         model = model.to(memory_format=torch.channels_last)
     optimizer = _optimizer(s, model, device)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, s.lr_step, s.gamma) if s.gamma else None
-    history: list[dict] = []
+    history: list[EpochRecord] = []
     if start is not None:
         _check_fits(start, ds)
         model.load_state_dict(start["model"])
         optimizer.load_state_dict(start["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(start["scheduler"])
-        history = list(start["history"])
+        history = [EpochRecord.from_dict(r) for r in start["history"]]
         set_rng_state(start["rng"])
     net = world.wrap(model)  # averages the gradients over processes; `model` stays plain
 
@@ -211,7 +199,7 @@ def _train(s, start, ds, out_dir, on_epoch_end, device, world) -> TrainResult:
     checkpoint_path = out_dir / CHECKPOINT_NAME if out_dir is not None else None
     speaks = not s.quiet and world.leader
     show_bar = speaks and sys.stdout.isatty()
-    examples_seen = history[-1]["examples_seen"] if history else 0
+    examples_seen = history[-1].examples_seen if history else 0
     n_batches = len(train_batches)
     epoch_size = -(-len(y_train) // world.size) * world.size  # with the shards' padding
     log_every = max(1, n_batches // 20)  # points of the training curve per epoch
@@ -243,7 +231,7 @@ def _train(s, start, ds, out_dir, on_epoch_end, device, world) -> TrainResult:
                         window = world.all_reduce_sum(window)
                         seen += int(window[2])
                         mean_loss = float(window[0] / window[2])
-                        curve.append([examples_seen + seen, mean_loss])
+                        curve.append((examples_seen + seen, mean_loss))
                         window.zero_()
                         bar.set_postfix(loss=f"{mean_loss:.4f}")
             train_time = time.perf_counter() - t0
@@ -253,21 +241,21 @@ def _train(s, start, ds, out_dir, on_epoch_end, device, world) -> TrainResult:
             train_eval = Evaluation.from_totals(world.all_reduce_sum(totals).cpu())
             test_eval = Evaluation.from_totals(test_totals())
             examples_seen += train_eval.count
-            record = {
-                "epoch": epoch + 1,
-                "lr": lr,
-                "train_loss": train_eval.loss,
-                "train_accuracy": train_eval.accuracy,
-                "test_loss": test_eval.loss,
-                "test_accuracy": test_eval.accuracy,
-                "test_correct": test_eval.correct,
-                "test_count": test_eval.count,
-                "examples_seen": examples_seen,
-                "curve": curve,
-                "train_time": train_time,
-                "epoch_time": time.perf_counter() - t0,
-                "images_per_second": train_eval.count / train_time,
-            }
+            record = EpochRecord(
+                epoch=epoch + 1,
+                lr=lr,
+                train_loss=train_eval.loss,
+                train_accuracy=train_eval.accuracy,
+                test_loss=test_eval.loss,
+                test_accuracy=test_eval.accuracy,
+                test_correct=test_eval.correct,
+                test_count=test_eval.count,
+                examples_seen=examples_seen,
+                curve=tuple(curve),
+                train_time=train_time,
+                epoch_time=time.perf_counter() - t0,
+                images_per_second=train_eval.count / train_time,
+            )
             history.append(record)
             if writes:
                 save_checkpoint(
@@ -305,13 +293,13 @@ def metrics(result: TrainResult) -> dict:
         "settings": dataclasses.asdict(result.settings),
         "normalization": result.normalization.to_dict(),
         **result.info,
-        "history": result.history,
+        "history": [r.to_dict() for r in result.history],
     }
 
 
 def check(settings: TrainSettings, dataset: ImageDataset, processes: int = 1) -> None:
-    """Raise FunmlError now if ``settings`` cannot train on ``dataset`` (before any output)."""
-    settings.validate()
+    """Raise FunmlError now if resolved ``settings`` cannot train on ``dataset`` in
+    ``processes`` processes (before any output is made)."""
     check_batch_size(settings.batch_size, processes)
     _device(settings.device)
     build_model(settings.model, dataset.image_shape, dataset.n_classes, dataset=dataset.name)
@@ -320,23 +308,16 @@ def check(settings: TrainSettings, dataset: ImageDataset, processes: int = 1) ->
 def settings_from_checkpoint(checkpoint: str | Path | dict) -> TrainSettings:
     """The settings a checkpoint (a path, or one read) was trained with, to resume it."""
     start = load_checkpoint(checkpoint) if isinstance(checkpoint, str | Path) else checkpoint
-    return _resumed_settings(start, None, _label(checkpoint))
+    try:
+        return TrainSettings(**start["settings"])
+    except TypeError as e:
+        raise FunmlError(
+            f"Checkpoint {_label(checkpoint)} was written with settings this funml does not "
+            f"know ({e}); resume it with the funml version that wrote it."
+        ) from e
 
 
 # --- helpers, in the order train() uses them ---------------------------------------------
-
-
-def _resumed_settings(start: dict, settings: TrainSettings | None, path) -> TrainSettings:
-    try:
-        saved = TrainSettings(**start["settings"])
-    except TypeError as e:
-        raise FunmlError(
-            f"Checkpoint {path} was written with settings this funml does not know ({e}); "
-            "resume it with the funml version that wrote it."
-        ) from e
-    if settings is None:
-        return saved
-    return dataclasses.replace(saved, **{k: getattr(settings, k) for k in RESUMABLE})
 
 
 def _label(resume) -> str:
@@ -429,7 +410,7 @@ def _checkpoint(s, ds, norm, model, optimizer, scheduler, history) -> dict:
     return {
         "epoch": len(history),
         "settings": dataclasses.asdict(s),
-        "history": history,
+        "history": [r.to_dict() for r in history],
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
@@ -456,12 +437,12 @@ def _progress(total: int, desc: str, show: bool) -> tqdm:
     )
 
 
-def _epoch_line(r: dict, epochs: int) -> str:
+def _epoch_line(r: EpochRecord, epochs: int) -> str:
     return (
-        f"epoch {r['epoch']:>3}/{epochs}  lr {r['lr']:.3g}  "
-        f"train loss {r['train_loss']:.4f} acc {r['train_accuracy']:.2%}  "
-        f"test loss {r['test_loss']:.4f} acc {r['test_accuracy']:.2%}  "
-        f"{r['epoch_time']:.1f} s  {r['images_per_second']:,.0f} img/s"
+        f"epoch {r.epoch:>3}/{epochs}  lr {r.lr:.3g}  "
+        f"train loss {r.train_loss:.4f} acc {r.train_accuracy:.2%}  "
+        f"test loss {r.test_loss:.4f} acc {r.test_accuracy:.2%}  "
+        f"{r.epoch_time:.1f} s  {r.images_per_second:,.0f} img/s"
     )
 
 
@@ -490,8 +471,7 @@ def _interrupted_message(
 
 def _final_evaluation(history, test_totals) -> Evaluation:
     if history:  # the last epoch's evaluation is of the final weights
-        r = history[-1]
-        return Evaluation(r["test_loss"], r["test_accuracy"], r["test_correct"], r["test_count"])
+        return history[-1].test
     return Evaluation.from_totals(test_totals())
 
 
