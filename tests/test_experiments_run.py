@@ -17,6 +17,7 @@ from helpers import assert_one_sentence_error
 PNG = b"\x89PNG\r\n\x1a\n"
 NAMES = list(experiments())
 
+
 @pytest.fixture(scope="module")
 def metrics(quick_run):
     assert quick_run.returncode == 0, quick_run.stderr[-3000:]

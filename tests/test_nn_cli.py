@@ -154,4 +154,4 @@ def test_flags_not_given_come_from_the_models_recipe(tmp_path):
 
 def test_the_job_option_is_for_torchrun_workers(trained, tmp_path):
     out, _ = trained
-    _one_sentence_error(_invoke("train", "--job", str(out / "job.json")), "under torchrun")
+    assert_one_sentence_error(_invoke("train", "--job", str(out / "job.json")), "under torchrun")
