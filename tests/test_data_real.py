@@ -41,10 +41,32 @@ def test_mnist_local_files_match_the_upstream_hashes():
         assert hashlib.sha256(raw).hexdigest() == file.sha256
 
 
+needs_full_mnist = pytest.mark.skipif(
+    not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
+    reason=f"the full MNIST (60,000 training images) is not in {MNIST_DIR}",
+)
+# Per-class counts of the official MNIST training set.
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+@needs_full_mnist
+def test_full_mnist_loads_and_is_accepted_by_its_content_digest():
+    # The shared train-images file was recompressed: its .gz bytes differ from upstream's,
+    # so it is accepted by the SHA-256 of its decompressed content.
+    ds = load_dataset("mnist", data_dir=MNIST_DIR, download=False)
+    assert ds.train.images.shape == (60_000, 28, 28) and ds.test.images.shape == (10_000, 28, 28)
+    assert_array_equal(np.bincount(ds.train.labels), MNIST_TRAIN_COUNTS)
+    assert_array_equal(np.bincount(ds.test.labels), MNIST_TEST_COUNTS)
+    name = "train-images-idx3-ubyte.gz"
+    assert ds.checksums[name] == hashlib.sha256((MNIST_DIR / name).read_bytes()).hexdigest()
+
+
 @needs_mnist
-def test_mnist_without_train_images_says_what_is_missing():
-    with pytest.raises(DataError, match=f"missing train-images-idx3-ubyte.gz.*'{MNIST_DIR}'"):
-        load_dataset("mnist", data_dir=MNIST_DIR, download=False)
+def test_mnist_without_train_images_says_what_is_missing(tmp_path):
+    for file in MNIST.files["test"]:
+        (tmp_path / file.name).write_bytes((MNIST_DIR / file.name).read_bytes())
+    with pytest.raises(DataError, match=f"missing train-images-idx3-ubyte.gz.*'{tmp_path}'"):
+        load_dataset("mnist", data_dir=tmp_path, download=False)
 
 
 @needs_fashion
