@@ -240,7 +240,7 @@ def _fetch(url: str, path: Path, limits: _Limits, *, progress: bool, label: str)
         remaining = response.length  # None when the server sends no Content-Length
         total = None if remaining is None else have + remaining
         if total is not None and total > limits.max_bytes:
-            raise _TooLarge(f"offers {total:,} bytes, more than the {limits.max_bytes:,} expected")
+            raise _TooLarge(f"offers {total:,} bytes, over the size cap of {limits.max_bytes:,}")
         bar = _progress_bar(total, have, label) if progress else None
         received = 0
         try:
@@ -267,7 +267,7 @@ def _copy(response, out, limits: _Limits, have: int, bar) -> None:
             return
         out.write(chunk)
         if out.tell() > limits.max_bytes:
-            raise _TooLarge(f"sent more than the {limits.max_bytes:,} bytes expected")
+            raise _TooLarge(f"sent more than the size cap of {limits.max_bytes:,} bytes")
         if bar is not None:
             bar.update(len(chunk))
         now = time.monotonic()
