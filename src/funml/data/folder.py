@@ -149,11 +149,17 @@ def open_regular(path: str | os.PathLike):
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as e:
+        try:
+            kind = stat.S_IFMT(os.stat(path).st_mode)
+        except OSError:
+            kind = stat.S_IFREG
+        if kind != stat.S_IFREG:  # a socket cannot be opened at all
+            raise DataError(f"not a regular file ({_KINDS.get(kind, 'of another kind')})") from None
         raise DataError(f"cannot be opened ({e.strerror or e})") from None
     try:
         kind = stat.S_IFMT(os.fstat(fd).st_mode)
         if kind != stat.S_IFREG:
-            what = _KINDS.get(kind, "not a regular file")
+            what = _KINDS.get(kind, "of another kind")
             raise DataError(f"not a regular file ({what})")
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
