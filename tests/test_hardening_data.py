@@ -211,9 +211,17 @@ def test_bounded_memory_big_photos_are_shrunk_while_decoding(tmp_path):
     Image.new("L", (3000, 1000), 120).save(tmp_path / "big.png")
     Image.new("RGB", (4000, 2000), (10, 200, 30)).save(tmp_path / "big.jpg", quality=90)
     Image.new("RGB", (300, 200), (1, 2, 3)).save(tmp_path / "small.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display": kept through the shrink
+    Image.new("RGB", (1000, 400), (0, 120, 0)).save(tmp_path / "turned.jpg", exif=exif)
     photos = load_photos(tmp_path, max_side=512)
     sizes = {p.name: im.size for p, im in zip(photos.paths, photos.images, strict=True)}
-    assert sizes == {"big.jpg": (512, 256), "big.png": (512, 171), "small.png": (300, 200)}
+    assert sizes == {
+        "big.jpg": (512, 256),
+        "big.png": (512, 171),
+        "small.png": (300, 200),
+        "turned.jpg": (205, 512),
+    }
     assert all(im.mode == "RGB" for im in photos.images)
     assert abs(int(np.asarray(photos.images[0])[100, 100, 1]) - 200) < 8
     assert load_photos(tmp_path, max_side=None).images[1].size == (3000, 1000)

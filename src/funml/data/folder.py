@@ -173,20 +173,28 @@ def open_rgb(path: str | os.PathLike, *, max_side: int | None = None) -> Image.I
     """Open an image fully, apply its EXIF orientation, and convert it to RGB.
 
     With ``max_side``, a larger image is shrunk to fit in ``max_side`` x ``max_side`` (its
-    aspect ratio kept) while it is decoded: JPEG decodes straight at 1/2, 1/4 or 1/8 scale
-    (Pillow's ``draft``), other formats are reduced before the conversion to RGB, so only
-    one image at a time is ever held at full size, in its own (often smaller) mode.
+    aspect ratio kept) as it is read: JPEG decodes straight at 1/2, 1/4 or 1/8 scale
+    (Pillow's ``draft``); other formats are shrunk right after decoding, before the
+    orientation and the conversion to RGB, so that no full-size copy is ever made.
     """
     with open_regular(path) as f, Image.open(f) as im:
         if max_side is not None:
             im.draft(None, (max_side, max_side))
         im.load()  # decode now: a truncated file fails here, not later
+        if max_side is not None and max(im.size) > max_side:
+            im = _shrink(im, max_side)
         im = ImageOps.exif_transpose(im)
-    if max_side is not None and max(im.size) > max_side:
-        if im.mode not in ("L", "RGB", "RGBA", "LA", "I", "F"):
-            im = to_rgb(im)  # palette and 1-bit images do not resample well
-        im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return to_rgb(im)
+
+
+def _shrink(im: Image.Image, max_side: int) -> Image.Image:
+    """A smaller copy of ``im`` that fits in ``max_side`` x ``max_side`` (EXIF data kept)."""
+    if im.mode not in ("L", "RGB", "RGBA", "LA", "I", "F"):
+        im = to_rgb(im)  # palette, 1-bit and 16-bit images do not resample (well)
+    scale = max_side / max(im.size)
+    size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+    # reducing_gap: first average whole blocks of pixels (cheap), then resample.
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
