@@ -10,6 +10,7 @@ import pytest
 
 from funml.errors import FunmlError
 from funml.files import (
+    _lock_path,
     atomic_open,
     check_free_folder,
     claimed_folder,
@@ -61,9 +62,9 @@ def test_data_loss_the_claim_is_held_until_release_and_then_removed(tmp_path):
     out = tmp_path / "run"
     with claimed_folder(out, "x") as path:
         assert path == out and check_free_folder(out) == out  # this process may check again
-        locks = [p.name for p in tmp_path.iterdir() if p.name.endswith(".funml-run")]
-        assert locks == [".run.funml-run"] and list(out.iterdir()) == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no lock file left behind
+        assert _lock_path(tmp_path / "." / "run").read_text().split()[0] == str(os.getpid())
+        assert [p.name for p in tmp_path.iterdir()] == ["run"] and list(out.iterdir()) == []
+    assert not _lock_path(out).exists()  # no lock file left behind
 
 
 def test_data_loss_a_child_of_the_claiming_process_may_use_its_folder(tmp_path):

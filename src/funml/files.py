@@ -5,10 +5,11 @@ into place, which is atomic on POSIX file systems. A temporary's name carries th
 and start time of the process writing it (``.NAME.<host>-<pid>-<start>.<random>.part``), so
 a later process can prove that one left by a killed process is stale and remove it.
 
-An output folder is claimed when it is checked: a lock file beside it
-(``.NAME.funml-run``, holding the owner's pid and start time) is locked with ``flock`` for
-the life of the process, so a second run into the same folder is refused even before the
-first has written anything. The kernel drops the lock when its owner dies, however it dies.
+An output folder is claimed when it is checked: a lock file named for the folder's real
+path, in a private folder of the user's temporary directory (so nothing appears beside or
+in the output), is locked with ``flock`` for the life of the process and holds the owner's
+pid and start time. A second run into the same folder is thus refused even before the
+first has written anything, and the kernel drops the lock when its owner dies, however.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import re
 import secrets
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -225,7 +227,7 @@ _TEMP_NAME = re.compile(r"\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+
 
 def _check_empty(path: Path) -> None:
     if path.is_dir():
-        if any(p.name != ".funml-run" for p in path.iterdir()):
+        if any(path.iterdir()):
             raise FunmlError(
                 f"Output folder '{display_name(path)}' already exists and is not empty; "
                 "choose a new --out or remove it first."
@@ -238,11 +240,17 @@ def _check_empty(path: Path) -> None:
 
 
 def _lock_path(path: Path) -> Path:
-    path = Path(os.path.abspath(path))
-    parent = path.parent
-    if path.is_dir() and not os.access(parent, os.W_OK):
-        return path / ".funml-run"  # an empty folder in a read-only place: lock inside it
-    return parent / f".{path.name}.funml-run"
+    """The lock file of output folder ``path``: one per real path, whatever the spelling."""
+    real = os.fsencode(os.path.realpath(path))
+    return _lock_dir() / f"{hashlib.sha256(real).hexdigest()[:32]}.lock"
+
+
+def _lock_dir() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"funml-{os.getuid()}" / "claims"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.parent.stat().st_uid != os.getuid():
+        raise FunmlError(f"'{folder.parent}' belongs to another user; remove it or set TMPDIR.")
+    return folder
 
 
 def _claim(path: Path) -> None:
@@ -251,7 +259,6 @@ def _claim(path: Path) -> None:
     lock = _lock_path(path)
     if lock in _LOCKS:
         return  # this process claimed it already
-    _ensure_parent(lock)
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         try:
@@ -281,6 +288,29 @@ def _claim(path: Path) -> None:
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()} {_start_time(os.getpid())} {socket.gethostname()}\n".encode())
     _LOCKS[lock] = (fd, os.getpid())
+    _remove_dead_claims(lock.parent)
+
+
+def _remove_dead_claims(folder: Path) -> None:
+    """Remove the lock files of killed runs: those nobody holds (checked by locking them)."""
+    import fcntl
+
+    for lock in folder.glob("*.lock"):
+        if lock in _LOCKS:
+            continue
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Holding it, remove it; a claimer that opened it meanwhile sees a new inode.
+            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                os.unlink(lock)
+        except OSError:
+            pass  # held by a live run, or gone already
+        finally:
+            os.close(fd)
 
 
 @atexit.register
