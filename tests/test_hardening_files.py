@@ -126,3 +126,8 @@ def test_leftover_files_temporary_names_carry_the_process(tmp_path):
         f.write("x")
     assert f".{os.getpid()}-" in tmp.name or f"-{os.getpid()}-" in tmp.name
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_leftover_files_long_names_still_get_a_temporary(tmp_path):
+    path = write_text(tmp_path / ("n" * 240 + ".txt"), "x")
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

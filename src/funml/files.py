@@ -167,7 +167,8 @@ def new_run_dir(
 def temporary_name(path: str | os.PathLike) -> Path:
     """A fresh temporary name beside ``path`` that says which process writes it."""
     path = Path(path)
-    return path.with_name(f".{path.name}.{_process_tag()}.{secrets.token_hex(4)}.part")
+    name = path.name[:150]  # the tag must fit in a file name's 255 bytes
+    return path.with_name(f".{name}.{_process_tag()}.{secrets.token_hex(4)}.part")
 
 
 def stale_temporaries(folder: str | os.PathLike) -> list[Path]:
