@@ -9,7 +9,7 @@ An output folder is claimed when it is checked: a lock file named for the folder
 path, in a private folder of the user's temporary directory (so nothing appears beside or
 in the output), is locked with ``flock`` for the life of the process and holds the owner's
 pid and start time. A second run into the same folder is thus refused even before the
-first has written anything, and the kernel drops the lock when its owner dies, however.
+first has written anything; the kernel drops the lock when its owner dies, however it dies.
 """
 
 from __future__ import annotations
