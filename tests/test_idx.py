@@ -144,7 +144,7 @@ def test_missing_file_and_folder(tmp_path):
 def test_writer_refuses_bad_input_and_existing_files(tmp_path):
     with pytest.raises(DataError, match="cannot store dtype uint16"):
         write_idx(tmp_path / "a", np.zeros(3, np.uint16))
-    with pytest.raises(DataError, match="1 to 255 dimensions"):
+    with pytest.raises(DataError, match="1 to 32 dimensions"):
         write_idx(tmp_path / "b", np.array(3, np.uint8))
     path = write_idx(tmp_path / "c", np.zeros(3, np.uint8))
     with pytest.raises(FunmlError, match="already exists"):

@@ -5,7 +5,10 @@ sizes, then the values in C order, big-endian. Files may be gzip-compressed; a r
 tells the two apart by gzip's own magic bytes, not by the file name.
 
 Reading allocates the output array once and decompresses (or reads) straight into it,
-so a 47 MB image file costs 47 MB, not two or three times that.
+so a 47 MB image file costs 47 MB, not two or three times that. Nothing is allocated for a
+header's shape before it is checked: at most :data:`MAX_NDIM` dimensions, and exactly the
+data a plain file holds. For a gzip file, a shape that its compressed size could not hold
+is refused at once, and a large one is first checked by decompressing without keeping.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ IDX_DTYPES: dict[int, np.dtype] = {
 }
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
+MAX_NDIM = 32  # the most dimensions funml reads or writes (the format allows 255)
+_MAX_GZIP_RATIO = 1100  # deflate cannot expand more than about 1032:1
+_TRUSTED_BYTES = 256 << 20  # a gzip body declared larger is counted before it is allocated
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ def write_idx(
     Parameters
     ----------
     path : path-like
-    array : ndarray of 1 to 255 dimensions
+    array : ndarray of 1 to MAX_NDIM dimensions
         dtype uint8, int8, int16, int32, float32 or float64 (any byte order).
     compress : bool, optional
         gzip the file; by default, when ``path`` ends in ``.gz``.
@@ -109,8 +115,8 @@ def write_idx(
     path = Path(path)
     array = np.asarray(array)
     code = _type_code(array.dtype)
-    if not 1 <= array.ndim <= 255:
-        raise DataError(f"IDX stores arrays of 1 to 255 dimensions, not {array.ndim}.")
+    if not 1 <= array.ndim <= MAX_NDIM:
+        raise DataError(f"funml stores IDX arrays of 1 to {MAX_NDIM} dimensions, not {array.ndim}.")
     if any(n >= 2**32 for n in array.shape):
         raise DataError(f"IDX sizes must fit in 32 bits; shape {array.shape} does not.")
     if path.exists() and not overwrite:
@@ -154,14 +160,24 @@ def _open(path: Path) -> BinaryIO:
 def _read(path: Path, *, hashed: bool) -> IdxContents:
     with _open(path) as raw:
         source = _HashingReader(raw) if hashed else raw
+        size = os.fstat(raw.fileno()).st_size
         try:
             if raw.read(2) == _GZIP_MAGIC:
                 raw.seek(0)
+
+                def check(dtype, shape, n_header):
+                    _check_gzip_length(path, dtype, shape, n_header, size)
+
                 with gzip.GzipFile(fileobj=source, mode="rb") as f:
-                    array, content_sha256 = _read_body(f, path, hashed=hashed)
+                    array, content_sha256 = _read_body(f, path, hashed=hashed, check=check)
             else:
                 raw.seek(0)
-                array, content_sha256 = _read_body(source, path, hashed=hashed)
+
+                def check(dtype, shape, n_header):
+                    if size - n_header != math.prod(shape) * dtype.itemsize:
+                        _length_error(path, dtype, shape, size - n_header)
+
+                array, content_sha256 = _read_body(source, path, hashed=hashed, check=check)
         except EOFError:
             raise DataError(
                 f"'{path}' is a gzip file that ends early (the download or copy was cut "
@@ -177,8 +193,9 @@ def _read(path: Path, *, hashed: bool) -> IdxContents:
     return IdxContents(array, file_sha256, content_sha256)
 
 
-def _read_body(f: BinaryIO, path: Path, *, hashed: bool) -> tuple[np.ndarray, str]:
+def _read_body(f: BinaryIO, path: Path, *, hashed: bool, check) -> tuple[np.ndarray, str]:
     dtype, shape, header = _read_header(f, path)
+    check(dtype, shape, len(header))  # before the array is allocated
     out = np.empty(shape, dtype=dtype)
     flat = memoryview(out.reshape(-1).view(np.uint8))
     got = _readinto_full(f, flat)
@@ -228,6 +245,11 @@ def _read_header(f: BinaryIO, path: Path) -> tuple[np.dtype, tuple[int, ...], by
         )
     if ndim == 0:
         raise DataError(f"'{path}' declares 0 dimensions; an IDX file needs at least one.")
+    if ndim > MAX_NDIM:
+        raise DataError(
+            f"'{path}' declares {ndim} dimensions, more than the {MAX_NDIM} funml reads; "
+            "the file is corrupt or not an IDX file."
+        )
     sizes = f.read(4 * ndim)
     if len(sizes) < 4 * ndim:
         raise DataError(f"'{path}' ends inside its header; the file is truncated.")
@@ -239,6 +261,26 @@ def _check_plain_length(path: Path, dtype: np.dtype, shape: tuple[int, ...], off
     n_data = path.stat().st_size - offset
     if n_data != math.prod(shape) * dtype.itemsize:
         _length_error(path, dtype, shape, n_data)
+
+
+def _check_gzip_length(path: Path, dtype, shape, n_header: int, compressed: int) -> None:
+    """Refuse a declared shape that the gzip file's data cannot fill, before allocating it."""
+    expected = math.prod(shape) * dtype.itemsize
+    if expected > compressed * _MAX_GZIP_RATIO:
+        raise DataError(
+            f"'{path}' declares shape {shape} of {dtype.name} ({expected:,} bytes of data), "
+            f"more than its {compressed:,} compressed bytes can hold; the file is corrupt, "
+            "so fetch it again."
+        )
+    if expected > _TRUSTED_BYTES:
+        # Stream and stop: count what decompresses, keeping nothing, up to one byte more.
+        with gzip.open(path, "rb") as f:
+            f.read(n_header)
+            n_data = 0
+            while n_data <= expected and (chunk := f.read(_CHUNK)):
+                n_data += len(chunk)
+        if n_data != expected:
+            _length_error(path, dtype, shape, n_data)
 
 
 def _length_error(path: Path, dtype: np.dtype, shape: tuple[int, ...], n_data: int):
