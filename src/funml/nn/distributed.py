@@ -27,7 +27,6 @@ import signal
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -361,9 +360,3 @@ def _check_port_free(port: int) -> None:
                 f"Port {port} is already in use on this machine ({e.strerror}); pass a free "
                 "--master-port, or leave it out on one machine to have one chosen."
             ) from None
-
-
-def remove_partial_files(folder: Path) -> None:
-    """Delete the temporary files of writes a killed process left in ``folder``."""
-    for tmp in folder.glob(".*.part"):  # funml.files names them .NAME.XXXX.part
-        tmp.unlink(missing_ok=True)

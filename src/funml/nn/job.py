@@ -19,7 +19,7 @@ from pathlib import Path
 
 from funml.data import ImageDataset, load_dataset
 from funml.errors import FunmlError
-from funml.files import new_run_dir, write_json
+from funml.files import new_run_dir, remove_stale_temporaries, write_json
 from funml.nn import distributed
 from funml.nn.checkpoint import load_checkpoint
 from funml.nn.settings import TrainSettings
@@ -196,7 +196,7 @@ def _failure(e: distributed.WorkersFailed, launch, folder: Path) -> FunmlError:
     """The one sentence for failed workers, after cleaning up what they left half-done."""
     if launch.node_rank != 0:
         return FunmlError(f"{e}; node 0 holds the checkpoints.")
-    distributed.remove_partial_files(folder)  # from a process killed while writing
+    remove_stale_temporaries(folder)  # of the workers killed while writing
     checkpoint = folder / CHECKPOINT_NAME
     if not checkpoint.is_file():
         remove_if_unstarted(folder)
