@@ -152,9 +152,9 @@ def _answer(m: KnnMeasurement) -> str:
     mid = 3 if 3 in rows else best
     agreement = _agreement(m)
     return (
-        f"Quite accurate for a method that does not train: a vote of the k nearest training "
-        f"images in raw pixel space labels {rows[best].accuracy:.2%} of the {m.n_test:,} test "
-        f"images right at k={best} ({each}). The choice of k matters little here: the "
+        "A vote of the k nearest training images in raw pixel space, with no training at "
+        f"all, labels {rows[best].accuracy:.2%} of the {m.n_test:,} test images right at "
+        f"k={best} ({each}). The choice of k matters little here: the "
         f"accuracies lie within {100 * (max(accuracies) - min(accuracies)):.2f} points of each "
         "other. The cost is paid at prediction: every test image is compared with all "
         f"{m.n_train:,} training images, {duration(rows[mid].seconds)} for the test set at "
