@@ -11,7 +11,7 @@ from funml.data.dataset import ImageDataset
 from funml.experiments._common import anchor
 from funml.experiments.registry import experiment
 from funml.experiments.result import Reference, Result
-from funml.timing import timer
+from funml.timing import duration, timer
 
 KS = (1, 3, 5)
 
@@ -121,6 +121,7 @@ def present_knn(m: KnnMeasurement, published=None) -> Result:
             f"k-NN reaches {rows[best].accuracy:.2%} at k={best} (k=1: {rows[1].accuracy:.2%}, "
             f"k=5: {rows[5].accuracy:.2%}); {_agreement(m)}."
         ),
+        answer=_answer(m),
         references=refs,
         figures={"Test accuracy and time for each k, funml and scikit-learn": _figure(rows)},
         notes=[
@@ -141,6 +142,25 @@ def present_knn(m: KnnMeasurement, published=None) -> Result:
 def run_knn(settings, context) -> Result:
     ds = context.dataset()
     return present_knn(measure_knn(ds, progress=context.progress), anchor(ds, "knn"))
+
+
+def _answer(m: KnnMeasurement) -> str:
+    """How accurate k-NN is, whether k matters, and what it costs."""
+    rows, best = m.by_k, m.best_k
+    accuracies = [r.accuracy for r in rows.values()]
+    each = ", ".join(f"k={k}: {r.accuracy:.2%}" for k, r in rows.items())
+    mid = 3 if 3 in rows else best
+    agreement = _agreement(m)
+    return (
+        "A vote of the k nearest training images in raw pixel space, with no training at "
+        f"all, labels {rows[best].accuracy:.2%} of the {m.n_test:,} test images right at "
+        f"k={best} ({each}). The choice of k matters little here: the "
+        f"accuracies lie within {100 * (max(accuracies) - min(accuracies)):.2f} points of each "
+        "other. The cost is paid at prediction: every test image is compared with all "
+        f"{m.n_train:,} training images, {duration(rows[mid].seconds)} for the test set at "
+        f"k={mid} (scikit-learn's brute force: {duration(rows[mid].seconds_sklearn)}). "
+        f"{agreement[0].upper()}{agreement[1:]}."
+    )
 
 
 def _agreement(m: KnnMeasurement) -> str:

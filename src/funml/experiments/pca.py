@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import matplotlib
 import numpy as np
@@ -31,6 +31,15 @@ class PcaPictures:
 
 
 @dataclass(frozen=True)
+class KeptRow:
+    """What k leading components keep of the data."""
+
+    variance_kept: float  # share of the training variance, a fraction
+    test_error_share: float  # sum ||x - x_hat||^2 / sum ||x - mean||^2 over the test images
+    test_rmse: float  # root-mean-square pixel error on the test images, pixels in [0, 1]
+
+
+@dataclass(frozen=True)
 class PcaMeasurement:
     dataset: str
     n_train: int
@@ -44,6 +53,7 @@ class PcaMeasurement:
     min_abs_cosine_top_components: float
     components_reconstructed: int  # the 90% count: reconstructions compared with scikit-learn
     max_reconstruction_difference: float  # pixels in [0, 1]
+    by_k: dict[int, KeptRow]  # the shown k and the 90/95/99% counts
     fit_seconds: float
     fit_seconds_sklearn: float
     pictures: PcaPictures = field(repr=False)
@@ -82,7 +92,8 @@ def measure_pca(ds: ImageDataset, *, repeats: int = 1) -> PcaMeasurement:
     recon = {k: pca.reconstruct(gallery, k) for k in ks}  # one fit serves every k
     theirs = SkPCA(n_components=k90, svd_solver="covariance_eigh").fit(x)
     recon_diff = np.max(np.abs(recon[k90] - theirs.inverse_transform(theirs.transform(gallery))))
-    test_2d = pca.transform(features(ds.test, ds.pixel_max, np.float64))[:, :2]
+    x_test = features(ds.test, ds.pixel_max, np.float64)
+    test_2d = pca.transform(x_test)[:, :2]
     return PcaMeasurement(
         dataset=ds.name,
         n_train=len(x),
@@ -96,12 +107,28 @@ def measure_pca(ds: ImageDataset, *, repeats: int = 1) -> PcaMeasurement:
         min_abs_cosine_top_components=float(cosines.min()),
         components_reconstructed=k90,
         max_reconstruction_difference=float(recon_diff),
+        by_k=_kept(pca, x_test, sorted(set(ks) | set(needed.values()))),
         fit_seconds=t_funml,
         fit_seconds_sklearn=t_sklearn,
         pictures=PcaPictures(
             gallery, recon, test_2d, ds.test.labels, tuple(ds.classes), ds.image_shape
         ),
     )
+
+
+def _kept(pca, x_test: np.ndarray, ks) -> dict[int, KeptRow]:
+    """For each k: the training variance kept, and how far the test images rebuilt are."""
+    cumulative = np.cumsum(pca.explained_variance_ratio_)
+    total = np.sum((x_test - pca.mean_) ** 2)
+    rows = {}
+    for k in ks:
+        squared = np.sum((x_test - pca.reconstruct(x_test, k)) ** 2)
+        rows[k] = KeptRow(
+            variance_kept=float(cumulative[k - 1]),
+            test_error_share=float(squared / total),
+            test_rmse=float(np.sqrt(squared / x_test.size)),
+        )
+    return rows
 
 
 def _fits(x: np.ndarray, repeats: int):
@@ -163,6 +190,7 @@ def present_pca(m: PcaMeasurement, published=None) -> Result:
             + ("matches" if m.matches_sklearn else "DIFFERS FROM")
             + f" scikit-learn (explained variance within {m.max_relative_variance_difference:.1e})."
         ),
+        answer=_answer(m),
         references=refs,
         figures=_figures(m),
         notes=[
@@ -184,9 +212,29 @@ def run_pca(settings, context) -> Result:
     return present_pca(measure_pca(ds), anchor(ds, "pca95"))
 
 
+def _answer(m: PcaMeasurement) -> str:
+    """The course's two questions answered with this run's numbers."""
+    needed, two = m.components_needed, m.by_k[2]
+    k95 = needed["95%"]
+    return (
+        f"No: rebuilt from 2 of the {m.n_features} components the images are blurred, alike "
+        "shapes (the k=2 column), because 2 components keep only "
+        f"{two.variance_kept:.1%} of the training variance; the test images rebuilt from them "
+        f"lose {two.test_error_share:.1%} of theirs (RMS pixel error {two.test_rmse:.3f} on a "
+        f"0-1 scale, against {m.by_k[k95].test_rmse:.3f} with {k95} components). The first two "
+        "eigenvectors are the directions in which the images vary most overall; what tells one "
+        "image from another is spread over many smaller eigenvalues. The spectrum falls "
+        f"steeply, then flattens into a long tail: {needed['90%']} components keep 90% of the "
+        f"variance, {k95} keep 95% and {needed['99%']} keep 99%. So about {k95} dimensions are "
+        f"enough: each further component adds at most {m.explained_variance_ratio[k95]:.2%} "
+        "of the variance."
+    )
+
+
 def _metrics(m: PcaMeasurement) -> dict:
-    arrays = {"explained_variance", "explained_variance_ratio", "pictures"}
+    arrays = {"explained_variance", "explained_variance_ratio", "pictures", "by_k"}
     metrics = {f.name: getattr(m, f.name) for f in fields(m) if f.name not in arrays}
+    metrics["by_k"] = {str(k): asdict(row) for k, row in m.by_k.items()}
     return {**metrics, "explained_variance_ratio_first_10": m.explained_variance_ratio[:10]}
 
 
