@@ -196,8 +196,8 @@ def present_pretrained(m: PretrainedMeasurement) -> Result:
         },
         verdict=(
             f"{len(m.models)} model(s) classified {len(photos.images)} photo(s); on the packaged "
-            f"photos the expected class is in the top 5 for {hits} of {checked} (photo, model) "
-            "pairs."
+            f"photos a right class or a near miss is in the top 5 for {hits} of {checked} "
+            "(photo, model) pairs."
         ),
         answer=answer_pretrained(m),
         references=_references(m),
