@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,12 +30,41 @@ KNOWN = {
 }
 
 
+GRID_STEP = 0.01  # the constants c tried for the mean squared error, every GRID_STEP
+N_SAMPLES = 20  # numbers whose mean squared error around c is minimised
+
+
+@dataclass(frozen=True)
+class ShapeDemo:
+    """v1 * v2ᵀ with the vectors as (2,) and as the course's (2, 1) columns."""
+
+    flat_shape: tuple[int, ...]  # (2,) * (2,): element-wise
+    flat_value: list
+    column_shape: tuple[int, ...]  # (2, 1) * (1, 2): broadcast to the outer product
+    column_value: list
+
+
+@dataclass(frozen=True)
+class MeanDemo:
+    """The mean squared error (1/n) Σ (y_i - c)² over a grid of constants c."""
+
+    samples: list[float]  # N_SAMPLES numbers, seeded
+    grid: list[float]  # the constants c tried
+    mse: list[float]  # the error at each c
+    grid_argmin: float  # the c of smallest error
+    mean: float  # the samples' mean
+    step: float  # the grid's step
+
+
 @dataclass(frozen=True)
 class TensorsMeasurement:
     """The warm-up computed with torch, and whether it equals the values worked by hand."""
 
     basics: TensorBasics
     matches_known: bool  # autograd equals the manual gradients and every value equals KNOWN
+    shapes: ShapeDemo
+    norm_grad_error: float  # max |autograd's d||x||²/dx - 2x| over a seeded random x
+    mean_demo: MeanDemo
 
 
 @experiment(
@@ -43,20 +72,58 @@ class TensorsMeasurement:
     summary="The torch warm-up: Hadamard and matrix products, a squared norm, autograd.",
     question=(
         "What are A ⊙ V, AV and ||v1 - v2||² for the course's A, v1 and v2, and does "
-        "autograd's gradient of the squared norm equal the hand-derived ±2(v1 - v2)?"
+        "autograd's gradient of the squared norm equal the hand-derived ±2(v1 - v2)? Why do "
+        "shapes (2,) and (2, 1) behave differently, and which constant minimises the mean "
+        "squared error?"
     ),
 )
 def run_tensors(settings, context) -> Result:
-    return present_tensors(measure_tensors())
+    return present_tensors(measure_tensors(settings.seed))
 
 
-def measure_tensors() -> TensorsMeasurement:
-    """:func:`funml.nn.tensors.tensor_basics` on the course's values, checked against KNOWN."""
+def measure_tensors(seed: int = 0) -> TensorsMeasurement:
+    """:func:`funml.nn.tensors.tensor_basics` on the course's values, checked against KNOWN,
+    and the three demonstrations: shapes, the gradient of ||x||², the mean as minimiser."""
+    import torch
+
     from funml.nn.tensors import tensor_basics
 
     t = tensor_basics()
     ok = t.grads_match and all(np.allclose(getattr(t, key), value) for key, value in KNOWN.items())
-    return TensorsMeasurement(t, ok)
+    x = torch.randn(5, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    x.requires_grad_(True)
+    (x * x).sum().backward()
+    error = float((x.grad - 2 * x.detach()).abs().max())
+    return TensorsMeasurement(t, ok, shape_demo(t.v1, t.v2), error, mean_demo(seed))
+
+
+def shape_demo(v1, v2) -> ShapeDemo:
+    """The same product v1 * v2ᵀ for (2,) vectors and for (2, 1) columns."""
+    import torch
+
+    a, b = torch.tensor(v1, dtype=torch.float64), torch.tensor(v2, dtype=torch.float64)
+    flat = a * b  # for a 1-D vector, ᵀ changes nothing: this is v1 * v2ᵀ
+    column = a.reshape(2, 1) * b.reshape(2, 1).T  # (2, 1) * (1, 2) -> (2, 2)
+    return ShapeDemo(tuple(flat.shape), flat.tolist(), tuple(column.shape), column.tolist())
+
+
+def mean_demo(seed: int = 0, step: float = GRID_STEP) -> MeanDemo:
+    """The mean squared error of N_SAMPLES seeded numbers around every c on a grid."""
+    import torch
+
+    y = torch.randn(N_SAMPLES, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    y = 3 + 2 * y  # mean near 3, so the answer is not the grid's middle
+    first, last = int(np.floor(float(y.min()) / step)), int(np.ceil(float(y.max()) / step))
+    grid = step * torch.arange(first, last + 1, dtype=torch.float64)  # multiples of step
+    mse = ((y[None, :] - grid[:, None]) ** 2).mean(dim=1)  # (len(grid),)
+    return MeanDemo(
+        samples=y.tolist(),
+        grid=grid.tolist(),
+        mse=mse.tolist(),
+        grid_argmin=float(grid[mse.argmin()]),
+        mean=float(y.mean()),
+        step=step,
+    )
 
 
 def present_tensors(m: TensorsMeasurement) -> Result:
@@ -69,13 +136,26 @@ def present_tensors(m: TensorsMeasurement) -> Result:
         if m.matches_known
         else ("which DIFFERS from the hand values.")
     )
+    d = m.mean_demo
     return Result(
         metrics={key: getattr(t, key) for key in keys}
-        | {"all_match_known_values": m.matches_known},
+        | {
+            "all_match_known_values": m.matches_known,
+            "shapes": asdict(m.shapes),
+            "norm_grad_error": m.norm_grad_error,
+            "mse_grid": {
+                "n_samples": len(d.samples),
+                "step": d.step,
+                "grid_argmin": d.grid_argmin,
+                "mean": d.mean,
+                "min_mse": min(d.mse),
+            },
+        },
         verdict=(
             f"A ⊙ V = {t.hadamard}, AV = {t.matmul}, ||v1 - v2||² = {t.norm_sq:g}; autograd "
             f"gives {t.grad_v1} and {t.grad_v2}, {agree}"
         ),
+        answer=answer_tensors(m),
         references=[
             Reference("A ⊙ V", str(t.hadamard), str(KNOWN["hadamard"]), "worked by hand"),
             Reference("A V", str(t.matmul), str(KNOWN["matmul"]), "worked by hand"),
@@ -83,10 +163,30 @@ def present_tensors(m: TensorsMeasurement) -> Result:
             Reference("dy/dv1 (autograd)", str(t.grad_v1), str(t.manual_grad_v1), "2(v1 - v2)"),
             Reference("dy/dv2 (autograd)", str(t.grad_v2), str(t.manual_grad_v2), "-2(v1 - v2)"),
         ],
-        figures={"v1, v2, their difference and the gradients of ||v1 - v2||²": _vectors(t)},
+        figures={
+            "v1, v2, their difference and the gradients of ||v1 - v2||²": _vectors(t),
+            "Mean squared error around a constant c: smallest at the mean": _mse_curve(d),
+        },
         tables=[
             Table("The inputs", ("name", "value"), (("A", str(t.A)), ("V = [v1 v2]", str(t.V))))
         ],
+    )
+
+
+def answer_tensors(m: TensorsMeasurement) -> str:
+    """The shape, gradient and mean questions answered with this run's numbers."""
+    sh, d, t = m.shapes, m.mean_demo, m.basics
+    return (
+        f"As (2,) tensors, v1 * v2ᵀ is element-wise (a 1-D vector has nothing to transpose): "
+        f"shape {sh.flat_shape}, {sh.flat_value}. As the course's (2, 1) columns, v2ᵀ is a "
+        f"(1, 2) row and the same product broadcasts to the outer product, shape "
+        f"{sh.column_shape}, {sh.column_value}: the shape, not the numbers, decides what an "
+        f"operation does. The gradient of ||x||² is 2x: autograd's differs from 2x by at most "
+        f"{m.norm_grad_error:.2g} on a random x, and for ||v1 - v2||² it gives {t.grad_v1} = "
+        f"2(v1 - v2). The mean minimises the mean squared error (1/n) Σ (y_i - c)², whose "
+        f"derivative -(2/n) Σ (y_i - c) is zero at c = mean: over {len(d.samples)} numbers and "
+        f"constants c every {d.step:g}, the smallest error ({min(d.mse):.4f}) is at "
+        f"c = {d.grid_argmin:.2f}, and their mean is {d.mean:.4f}."
     )
 
 
@@ -173,6 +273,7 @@ def present_graphs(m: GraphsMeasurement) -> Result:
             f"{s1['value']:.3f}. Every gradient equals torch.autograd's "
             + ("exactly." if worst == 0 else f"to {worst:.0e}.")
         ),
+        answer=answer_graphs(m),
         references=_graph_references(sg, ex),
         figures={
             f"Sigmoid neuron {sg.text} at {_at(sg.at)}": draw_graph(sg.graph),
@@ -184,6 +285,26 @@ def present_graphs(m: GraphsMeasurement) -> Result:
             _node_table(f"Nodes of {sg.text}", node_table(sg.graph)),
             _node_table(f"Nodes of {ex.text} with target {ex.target:g}", node_table(ex.graph)),
         ],
+    )
+
+
+def answer_graphs(m: GraphsMeasurement) -> str:
+    """Both graphs' values and gradients, and the course's wrong worked answer corrected."""
+    s1, s2, at, f_star = m.sigmoid.summary, m.exp.summary, m.exp.at, m.exp.target
+    f, g = s2["value"], s2["grads"]
+    sig = ", ".join(f"{k} {v:.3f}" for k, v in s1["grads"].items())
+    worst = m.max_abs_grad_difference_vs_torch
+    same = "exactly" if worst == 0 else f"to within {worst:.0e}"
+    return (
+        "Backpropagation goes from the output to the inputs, multiplying each node's local "
+        "derivative, evaluated at its forward value, by the gradient arriving from above. "
+        f"The sigmoid neuron gives f = {s1['value']:.3f}, and the local derivative "
+        f"σ(1 - σ) = {s1['value'] * (1 - s1['value']):.3f} scales every input's gradient: {sig}. "
+        f"In the exponential graph the forward value is f = {f:.3f} (e = f - f* = "
+        f"{s2['error']:.3f}), and since the derivative of exp is exp itself, de/dw1 = -x1·f = "
+        f"{g['w1']:.4f} and de/dw2 = -x2·f = {g['w2']:.4f}. The course's worked answer used "
+        f"f* = {f_star:g} in place of the forward value f and gave {-at['x1'] * f_star:g} and "
+        f"{-at['x2'] * f_star:g}: that is wrong. torch.autograd gives the same gradients, {same}."
     )
 
 
@@ -259,6 +380,19 @@ def _round(x):
 
 def _at(values: dict) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in values.items())
+
+
+def _mse_curve(d: MeanDemo) -> Figure:
+    fig = Figure(figsize=(5.5, 3.4))
+    ax = fig.subplots()
+    ax.plot(d.grid, d.mse, label="(1/n) Σ (y_i - c)²")
+    ax.axvline(d.mean, color="C3", ls="--", label=f"mean {d.mean:.4f}")
+    ax.plot(d.grid_argmin, min(d.mse), "o", color="C1", label=f"grid argmin {d.grid_argmin:g}")
+    ax.plot(d.samples, np.full(len(d.samples), min(d.mse)), "|", color="gray", ms=12)
+    ax.set(xlabel="constant c (grey ticks: the numbers y_i)", ylabel="mean squared error")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def _vectors(t) -> Figure:

@@ -77,6 +77,7 @@ def present_gallery(
             f"smallest training class has {m.min_to_max_class_ratio:.0%} as many images as the "
             "largest."
         ),
+        answer=answer_gallery(m),
         references=[
             Reference(
                 "training images", info["train"]["n"], sizes[0], "the data set's published size"
@@ -86,4 +87,29 @@ def present_gallery(
         figures=figures,
         tables=[Table("Images per class", ("class", "train", "test"), rows)],
         notes=notes,
+    )
+
+
+def answer_gallery(m: GalleryMeasurement) -> str:
+    """How many images each class has, and what that means for accuracy."""
+    info, train, test = m.description, m.train_counts, m.test_counts
+    (h, w), k = info["image_shape"], len(info["classes"])
+    fewest, most = min(train, key=train.get), max(train, key=train.get)
+    if train[fewest] == train[most] and min(test.values()) == max(test.values()):
+        counts = (
+            f"The classes are exactly balanced: {train[most]:,} training and "
+            f"{max(test.values()):,} test images each."
+        )
+    else:
+        balance = "close to balanced" if m.min_to_max_class_ratio >= 0.5 else "unbalanced"
+        counts = (
+            f"The classes are {balance}: from {train[fewest]:,} training images (class "
+            f"{fewest}) to {train[most]:,} (class {most}), the smallest "
+            f"{m.min_to_max_class_ratio:.0%} of the largest, and from {min(test.values()):,} "
+            f"to {max(test.values()):,} test images per class."
+        )
+    return (
+        f"The first figure shows the first training image of each of the {k} classes: {h}x{w} "
+        f"grey images with pixels from 0 to {info['pixel_max']}. {counts} So accuracy is a "
+        f"fair summary, and always guessing one class would score about 1/{k} = {1 / k:.0%}."
     )

@@ -19,6 +19,7 @@ from funml.scratch.harris import (
     harris,
 )
 
+K = 0.05  # Harris sensitivity in R = det(M) - K·trace(M)² (harris()'s default)
 SQUARES, SIDE, PAD = 4, 12, 12  # the synthetic checkerboard: 4 x 4 squares of 12 pixels
 LABEL_COLOURS = ListedColormap(["#e8e8e8", "#1f77b4", "#d62728"])  # flat, edge, corner
 # Pixels of the checkerboard whose structure tensor is also built from gradient points.
@@ -63,7 +64,7 @@ def measure_harris(seed: int = 0) -> HarrisMeasurement:
     """Run Harris on :func:`checkerboard` and on scikit-learn's china.jpg, halved."""
     board = checkerboard()
     photo, photo_name = _photo()
-    r_board, r_photo = harris(board), harris(photo)
+    r_board, r_photo = harris(board, k=K), harris(photo, k=K)
     # The same pixel's tensor from the window's gradient vectors read as data points.
     points = {name: gradients_as_points(board, *rc) for name, rc in PICKS.items()}
     tensor_diff = max(
@@ -115,6 +116,14 @@ def present_harris(m: HarrisMeasurement) -> Result:
         "photo": m.photo_name,
         "photo_shape": list(m.photo.shape),
         "photo_label_shares": m.label_shares,
+        "window_points": {
+            name: {
+                "n_points": len(p.points),
+                "eigenvalues": p.eigenvalues.tolist(),
+                "response": float(m.board_result.response[PICKS[name]]),
+            }
+            for name, p in m.points.items()
+        },
     }
     if m.skimage_difference is not None:
         metrics["relative_difference_vs_skimage"] = m.skimage_difference
@@ -127,6 +136,7 @@ def present_harris(m: HarrisMeasurement) -> Result:
             f"corners and {m.label_shares['edge']:.1%} edges. Corners are where "
             "both eigenvalues of the gradients' covariance are large: two principal directions."
         ),
+        answer=answer_harris(m),
         references=_references(m),
         figures={
             f"{m.photo_name}: image, Harris response and corner/edge/flat map": _maps(
@@ -148,6 +158,33 @@ def present_harris(m: HarrisMeasurement) -> Result:
             "window, k = 0.05, corner where R > 1% of max |R|, edge where R < -1% of max |R|."
         ],
     )
+
+
+def answer_harris(m: HarrisMeasurement) -> str:
+    """Harris as PCA, answered with the checkerboard's corner, edge and flat windows."""
+    pts = m.points
+    lam = {name: "(" + ", ".join(_num(v) for v in p.eigenvalues) + ")" for name, p in pts.items()}
+    r = {name: _num(m.board_result.response[rc]) for name, rc in PICKS.items()}
+    same = "exactly" if m.tensor_difference == 0 else f"to {m.tensor_difference:.1g}"
+    n = len(pts["corner"].points)
+    return (
+        f"The data points are the gradient vectors (Ix, Iy) of the {n} pixels in the window "
+        "around one pixel, not every pixel of the image, as the course's published answer "
+        "wrongly said: that would give one tensor, and one verdict, for the whole image. "
+        "M = Σ g gᵀ over the window is their covariance (times n) because the gradients are "
+        "taken as zero-mean, with no mean subtracted; built from the window's points it equals "
+        f"harris()'s tensor {same}. Its eigenvalues are the gradients' "
+        f"spread along the two principal directions: on the checkerboard λ = {lam['corner']} "
+        f"at a corner (two directions), {lam['edge']} on an edge (one) and {lam['flat']} in a "
+        "flat square (none). A corner is where the smaller eigenvalue is large; "
+        f"R = det M - k·trace² M = λ1λ2 - k(λ1 + λ2)² (k = {K:g}) says the same without an "
+        f"eigendecomposition: R = {r['corner']} at the corner, {r['edge']} on the edge "
+        f"(negative: one large λ) and {r['flat']} on the flat square."
+    )
+
+
+def _num(x) -> str:
+    return f"{round(float(x), 6) + 0.0:g}"  # + 0.0: no "-0"
 
 
 def _references(m: HarrisMeasurement) -> list[Reference]:

@@ -15,6 +15,9 @@ TRUE_SLOPE, TRUE_INTERCEPT = 2.0, 1.0
 N_POINTS, N_OUTLIERS = 60, 8
 N_RANDOM = 10_000  # random 5-vectors for the perceptron network's truth check
 N_DECREASING = 1000  # strictly decreasing 5-vectors
+# Subgradient descent from random starts: slope in ±START_SLOPE, intercept in ±START_INTERCEPT.
+N_STARTS, START_SLOPE, START_INTERCEPT = 8, 10.0, 20.0
+RESTART_STEPS, RESTART_LR = 3000, 1.0  # steps, and the first step size (then lr / sqrt(t + 1))
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,17 @@ class PerceptronCheck:
 
 
 @dataclass(frozen=True)
+class Restarts:
+    """Subgradient descent on Σ |residual| from several random starts (convexity in action)."""
+
+    starts: np.ndarray  # (N_STARTS, 2) starting (slope, intercept)
+    start_objectives: np.ndarray  # (N_STARTS,)
+    ends: np.ndarray  # (N_STARTS, 2) the best (slope, intercept) each run reached
+    objectives: np.ndarray  # (N_STARTS,) Σ |residual| there
+    steps: int
+
+
+@dataclass(frozen=True)
 class LinearMeasurement:
     """Least squares and L1 regression on one noisy line with outliers, and the perceptrons."""
 
@@ -52,6 +66,9 @@ class LinearMeasurement:
     subgradient_history: np.ndarray  # (steps,) the objective after each step
     sklearn_slope: float  # scikit-learn's LinearRegression on the same data
     least_squares_vs_lstsq: float  # max |difference| of slope and intercept
+    xtx_condition: float  # condition number of XᵀX, X = [x, 1]: finite, so XᵀX is invertible
+    zero_residuals: int  # points the LP optimum passes through (|residual| < 1e-9)
+    restarts: Restarts
     perceptron: PerceptronCheck
 
 
@@ -59,9 +76,10 @@ class LinearMeasurement:
     "linear",
     summary="Least squares vs L1 regression (LP and subgradient) with outliers; perceptrons.",
     question=(
-        "Why does minimising absolute rather than squared errors resist outliers, do the "
-        "exact LP and subgradient descent agree, and can two layers of sign perceptrons "
-        "recognise x1 > x2 > x3 > x4 > x5?"
+        "Why does minimising absolute rather than squared errors resist outliers, why has the "
+        "L1 loss ||Xw - y||₁ no closed form, what algorithms minimise it, can they get stuck "
+        "in a local minimum, and can two layers of sign perceptrons recognise "
+        "x1 > x2 > x3 > x4 > x5?"
     ),
 )
 def run_linear(settings, context) -> Result:
@@ -81,6 +99,8 @@ def measure_linear(seed: int = 0) -> LinearMeasurement:
     sg = L1Regression(solver="subgradient", max_iter=3000).fit(X, y)
     w_np = np.linalg.lstsq(np.c_[x, np.ones_like(x)], y, rcond=None)[0]
     sk = SkLinearRegression().fit(X, y)
+    design = np.c_[x, np.ones_like(x)]
+    lp_residuals = y - lp.predict(X)
     return LinearMeasurement(
         seed=seed,
         x=x,
@@ -94,35 +114,42 @@ def measure_linear(seed: int = 0) -> LinearMeasurement:
         subgradient_history=np.asarray(sg.objective_history_),
         sklearn_slope=float(sk.coef_[0]),
         least_squares_vs_lstsq=float(max(abs(ls.coef_[0] - w_np[0]), abs(ls.intercept_ - w_np[1]))),
+        xtx_condition=float(np.linalg.cond(design.T @ design)),
+        zero_residuals=int(np.sum(np.abs(lp_residuals) < 1e-9)),
+        restarts=subgradient_restarts(design, y, seed),
         perceptron=check_perceptrons(seed),
     )
+
+
+def subgradient_restarts(
+    a: np.ndarray, y: np.ndarray, seed: int = 0, steps: int = RESTART_STEPS
+) -> Restarts:
+    """Subgradient descent on Σ |a w - y| from N_STARTS random w at once, keeping each run's
+    best point; ``a`` is the design matrix [x, 1], w = (slope, intercept)."""
+    rng = np.random.default_rng(seed)
+    w = np.c_[
+        rng.uniform(-START_SLOPE, START_SLOPE, N_STARTS),
+        rng.uniform(-START_INTERCEPT, START_INTERCEPT, N_STARTS),
+    ]  # (N_STARTS, 2)
+
+    def objective(w):
+        return np.abs(a @ w.T - y[:, None]).sum(axis=0)  # (N_STARTS,)
+
+    starts, best_w, best = w.copy(), w.copy(), objective(w)
+    for step in range(steps):
+        sign = np.sign(a @ w.T - y[:, None])  # (n, N_STARTS): a subgradient's signs
+        w = w - RESTART_LR / np.sqrt(step + 1) * (sign.T @ a) / len(y)
+        value = objective(w)
+        better = value < best
+        best, best_w[better] = np.where(better, value, best), w[better]
+    return Restarts(starts, objective(starts), best_w, best, steps)
 
 
 def present_linear(m: LinearMeasurement) -> Result:
     """The metrics, verdict, references, figures and weights table of :func:`measure_linear`."""
     ls, lp, sg, net = m.least_squares, m.l1_linprog, m.l1_subgradient, m.perceptron
     return Result(
-        metrics={
-            "least_squares": {
-                "slope": ls.slope,
-                "intercept": ls.intercept,
-                "solver": m.least_squares_solver,
-                "l1_objective": ls.l1_objective,
-            },
-            "l1_linprog": {
-                "slope": lp.slope,
-                "intercept": lp.intercept,
-                "objective": lp.l1_objective,
-            },
-            "l1_subgradient": {
-                "slope": sg.slope,
-                "intercept": sg.intercept,
-                "objective": sg.l1_objective,
-                "steps": m.subgradient_steps,
-            },
-            "least_squares_vs_lstsq": m.least_squares_vs_lstsq,
-            "perceptron": asdict(net),
-        },
+        metrics=_metrics(m),
         verdict=(
             f"With {N_OUTLIERS} outliers among {N_POINTS} points, least squares tilts to slope "
             f"{ls.slope:.2f} while L1 regression keeps {lp.slope:.2f} (true {TRUE_SLOPE:g}); "
@@ -130,6 +157,7 @@ def present_linear(m: LinearMeasurement) -> Result:
             f"LP optimum. The perceptron network is right on {net.random_accuracy:.2%} of "
             f"random inputs and on {net.decreasing_accuracy:.0%} of decreasing ones."
         ),
+        answer=answer_linear(m),
         references=_references(m),
         figures={
             "Least squares and L1 regression on a line with outliers": _fit_figure(
@@ -147,6 +175,60 @@ def present_linear(m: LinearMeasurement) -> Result:
             f"Data: {N_POINTS} points on y = {TRUE_SLOPE:g}x + {TRUE_INTERCEPT:g} with Gaussian "
             f"noise (σ = 0.5), {N_OUTLIERS} of them moved up by 15 to 25 (seed {m.seed})."
         ],
+    )
+
+
+def _metrics(m: LinearMeasurement) -> dict:
+    ls, lp, sg, rs = m.least_squares, m.l1_linprog, m.l1_subgradient, m.restarts
+    return {
+        "least_squares": {
+            "slope": ls.slope,
+            "intercept": ls.intercept,
+            "solver": m.least_squares_solver,
+            "l1_objective": ls.l1_objective,
+        },
+        "l1_linprog": {"slope": lp.slope, "intercept": lp.intercept, "objective": lp.l1_objective},
+        "l1_subgradient": {
+            "slope": sg.slope,
+            "intercept": sg.intercept,
+            "objective": sg.l1_objective,
+            "steps": m.subgradient_steps,
+        },
+        "least_squares_vs_lstsq": m.least_squares_vs_lstsq,
+        "xtx_condition_number": m.xtx_condition,
+        "zero_residuals_at_l1_optimum": m.zero_residuals,
+        "subgradient_restarts": {
+            "starts": m.restarts.starts.tolist(),
+            "start_objectives": m.restarts.start_objectives.tolist(),
+            "objectives": m.restarts.objectives.tolist(),
+            "steps": m.restarts.steps,
+            "max_gap_to_lp": float(rs.objectives.max() / lp.l1_objective - 1),
+        },
+        "perceptron": asdict(m.perceptron),
+    }
+
+
+def answer_linear(m: LinearMeasurement) -> str:
+    """The course's questions on the L1 loss answered with this run's numbers."""
+    lp, sg, rs = m.l1_linprog, m.l1_subgradient, m.restarts
+    solved = "solves" if m.least_squares_solver == "normal_equations" else "could solve"
+    return (
+        "In matrix form the L1 loss is ||Xw - y||₁ = Σ_i |x_iᵀw - y_i|, X with a column of ones "
+        "for the intercept. It has no closed form because |r| is not differentiable at r = 0: "
+        "the optimality condition 0 ∈ Xᵀs, with s_i = sign(x_iᵀw - y_i) and any s_i in [-1, 1] "
+        "where a residual is 0, has sign terms instead of a linear equation, and the optimum "
+        f"here lies exactly on {m.zero_residuals} of the {len(m.y)} points, on those kinks. "
+        "It is NOT because XᵀX is singular, as the course's answer said: here XᵀX has "
+        f"condition number {m.xtx_condition:.0f}, and least squares {solved} XᵀXw = Xᵀy with it. "
+        f"Linear programming (min Σ s_i with -s ≤ Xw - y ≤ s) is exact, {lp.l1_objective:.4f} "
+        "here, but adds a variable and two constraints per point; subgradient descent is "
+        "simple and cheap per step but slow, needs a shrinking step and has no stopping test: "
+        f"after {m.subgradient_steps} steps it is {sg.l1_objective / lp.l1_objective - 1:.1e} "
+        "above the optimum (relative). The L1 loss is convex (a sum of absolute values of "
+        "affine functions), so it has no bad local minima, contrary to a course answer: from "
+        f"{len(rs.objectives)} random starts (objectives {rs.start_objectives.min():.0f} to "
+        f"{rs.start_objectives.max():.0f}) subgradient descent ends within "
+        f"{rs.objectives.max() / lp.l1_objective - 1:.1e} of the optimum."
     )
 
 
@@ -177,6 +259,12 @@ def _references(m: LinearMeasurement) -> list[Reference]:
             m.least_squares.l1_objective,
             lp.l1_objective,
             "the LP optimum: least squares pays more in absolute error",
+        ),
+        Reference(
+            f"L1 objective: worst of {len(m.restarts.objectives)} subgradient random restarts",
+            float(m.restarts.objectives.max()),
+            lp.l1_objective,
+            "the LP optimum: a convex loss has no other local minimum",
         ),
         Reference(
             f"perceptron network on {N_RANDOM:,} random 5-vectors",

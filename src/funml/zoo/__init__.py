@@ -9,6 +9,7 @@ unchanged), and EfficientNet-Lite0 as the offline default (its weights ship in t
     fig = plot_prediction_grid(images, predictions, "resnet18")
 """
 
+from funml.zoo.architecture import Architecture, build_architecture, conv_channels, zoo_name
 from funml.zoo.classify import Prediction, TopClass, classify
 from funml.zoo.figures import plot_comparison_table, plot_prediction_grid
 from funml.zoo.preprocess import Preprocess, preprocess, preprocess_batch
@@ -32,6 +33,7 @@ from funml.zoo.weights import (
 __all__ = [
     "DEFAULT_MODEL",
     "MODELS",
+    "Architecture",
     "ClassifyRun",
     "ClassifySettings",
     "ModelSpec",
@@ -41,7 +43,9 @@ __all__ = [
     "TopClass",
     "WeightFile",
     "ZooModel",
+    "build_architecture",
     "classify",
+    "conv_channels",
     "get_spec",
     "imagenet_classes",
     "load_available_models",
@@ -53,4 +57,5 @@ __all__ = [
     "resolve_weights",
     "run_classify",
     "write_outputs",
+    "zoo_name",
 ]
