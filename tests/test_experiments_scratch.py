@@ -202,6 +202,6 @@ def test_mlp_output_gradient_is_p_minus_y(digits_ds):
     from funml.scratch.mlp import MLPClassifier
 
     x = features(digits_ds.train, digits_ds.pixel_max, np.float64)[:200]
-    model = MLPClassifier(hidden_layer_sizes=(16,), epochs=1, seed=0)
+    model = MLPClassifier(hidden_layer_sizes=(16,), epochs=1, random_state=0)
     model.fit(x, digits_ds.train.labels[:200])
     assert output_gradient_check(model, x, digits_ds.train.labels[:200]) < 1e-6

@@ -59,3 +59,25 @@ def check_finite_array(name: str, a, *, ndim: int) -> np.ndarray:
     if not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or inf; remove or replace those values.")
     return a
+
+
+def check_rng(random_state) -> np.random.Generator | np.random.RandomState:
+    """The random number generator that ``random_state`` names, as the estimators draw from it.
+
+    An int seeds NumPy's ``default_rng`` (the generator funml has always used, so a seed
+    gives the numbers it always gave); a Generator or RandomState is drawn from as it is;
+    None draws from NumPy's global RandomState, as in scikit-learn.
+    """
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        from sklearn.utils import check_random_state
+
+        return check_random_state(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    ok = isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+    if not ok or random_state < 0:
+        raise ValueError(
+            f"random_state must be None, a non-negative integer, a numpy Generator or a "
+            f"RandomState, got {random_state!r}."
+        )
+    return np.random.default_rng(int(random_state))

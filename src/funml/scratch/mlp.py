@@ -18,11 +18,10 @@ import itertools
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
-from funml.scratch._validation import check_float, check_int
+from funml.scratch._validation import check_float, check_int, check_rng
 from funml.scratch.softmax import cross_entropy, softmax
 from funml.timing import timer
 
@@ -150,7 +149,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Learning rate on the batch-mean gradient.
     batch_size : int, default=8
     epochs : int, default=25
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, Generator, RandomState instance or None, default=None
         Seeds the initial weights and the shuffling, as in scikit-learn: an int makes
         ``fit`` repeatable; None draws from NumPy's global random state.
     bias : bool, default=False
@@ -203,7 +202,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             check_consistent_length(X_val, y_val)
         self.classes_, labels = np.unique(y, return_inverse=True)
         t = np.eye(len(self.classes_))[labels]  # (n, n_classes) one-hot
-        rng = check_random_state(self.random_state)
+        rng = check_rng(self.random_state)
         weights = init_weights([X.shape[1], *hidden, len(self.classes_)], self.bias, rng)
         self.history_ = {k: [] for k in _HISTORY_KEYS}
         for _ in range(epochs):

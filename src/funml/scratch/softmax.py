@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from funml.scratch._validation import check_float, check_int
+from funml.scratch._validation import check_float, check_int, check_rng
 
 
 def softmax(u: np.ndarray) -> np.ndarray:
@@ -80,7 +79,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Passes over the training data.
     batch_size : int, default=1
         1 is the course's per-sample SGD; larger batches are vectorised.
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, Generator, RandomState instance or None, default=None
         Seeds the shuffling of the samples before each epoch, as in scikit-learn: an int
         makes ``fit`` repeatable; None draws from NumPy's global random state.
 
@@ -116,7 +115,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, labels = np.unique(y, return_inverse=True)
         t = np.eye(len(self.classes_))[labels]  # (n, n_classes) one-hot
-        rng = check_random_state(self.random_state)
+        rng = check_rng(self.random_state)
         w = np.zeros((len(self.classes_), X.shape[1]))
         b = np.zeros(len(self.classes_))
         self.loss_history_ = []
