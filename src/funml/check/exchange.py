@@ -1,0 +1,93 @@
+"""The files a child process hands back: one JSON record per check, arrays as ``.npy``.
+
+Only data crosses: JSON numbers, strings, booleans and null, and ``.npy`` files of numeric
+arrays read with ``allow_pickle=False``. File names are made by the reader from integers,
+never taken from the child's JSON, and every file is size-checked before it is read.
+Nothing the child wrote is ever unpickled or evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_JSON_BYTES = 2 * 2**20
+MAX_ARRAY_BYTES = 64 * 2**20
+MAX_TEXT = 2000  # characters of captured output or an error message kept per check
+
+
+class ExchangeError(Exception):
+    """A record from the child is missing, too large or malformed."""
+
+
+def record_path(folder: Path, index: int) -> Path:
+    return folder / f"{int(index)}.json"
+
+
+def array_path(folder: Path, index: int, item: int) -> Path:
+    return folder / f"{int(index)}-{int(item)}.npy"
+
+
+def write_record(folder: Path, index: int, record: dict[str, Any]) -> None:
+    """Write a check's record (child side). ``record["values"]`` may hold arrays."""
+    values = {}
+    for item, (key, value) in enumerate(dict(record.get("values") or {}).items()):
+        if isinstance(value, np.ndarray):
+            arr = value if value.dtype.kind in "biuf" else value.astype(np.float64)
+            np.save(array_path(folder, index, item), arr, allow_pickle=False)
+            values[str(key)] = {"npy": item}
+        else:
+            values[str(key)] = _scalar(value)
+    out = dict(record, values=values)
+    record_path(folder, index).write_text(json.dumps(out), encoding="utf-8")
+
+
+def read_record(folder: Path, index: int) -> dict[str, Any]:
+    """Read a check's record (parent side); arrays are loaded without pickle."""
+    path = record_path(folder, index)
+    if not path.is_file() or path.stat().st_size > MAX_JSON_BYTES:
+        raise ExchangeError("missing or too large")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ExchangeError("not JSON") from None
+    if not isinstance(record, dict) or not isinstance(record.get("values", {}), dict):
+        raise ExchangeError("not a record")
+    values = {}
+    for key, value in record.get("values", {}).items():
+        if isinstance(value, dict):
+            item = value.get("npy")
+            if not isinstance(item, int) or isinstance(item, bool):
+                raise ExchangeError("bad array reference")
+            values[key] = _load_array(array_path(folder, index, item))
+        elif value is None or isinstance(value, bool | int | float | str):
+            values[key] = value
+        else:
+            raise ExchangeError("bad value")
+    record["values"] = values
+    return record
+
+
+def _load_array(path: Path) -> np.ndarray:
+    if not path.is_file() or path.stat().st_size > MAX_ARRAY_BYTES:
+        raise ExchangeError("array missing or too large")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        raise ExchangeError("bad array file") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        raise ExchangeError("not a numeric array")
+    return arr
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool | int | str):
+        return value[:MAX_TEXT] if isinstance(value, str) else value
+    if isinstance(value, float):
+        return value  # Python's json writes and reads NaN and Infinity
+    return str(value)[:MAX_TEXT]
