@@ -142,11 +142,13 @@ class _ChildRun:
                         return self._garbled(current, outcomes), self._notes()
                     if m[1] == "load":
                         current = -1
-                    elif m[1] == "start":
+                    elif m[1] == "start" and int(m[2]) < len(self.names):
                         current = int(m[2])
-                    elif int(m[2]) < len(self.names):
-                        outcomes[self.names[int(m[2])]] = self._read(int(m[2]))
+                    elif m[1] == "done" and current is not None and int(m[2]) == current:
+                        outcomes[self.names[current]] = self._read(current)
                         current = None
+                    else:
+                        return self._garbled(current, outcomes), self._notes()
                     deadline = time.monotonic() + self.limits.seconds
                 if len(outcomes) == len(self.names):
                     return outcomes, self._notes()
@@ -182,7 +184,10 @@ class _ChildRun:
         self.proc.wait()
         code = self.proc.returncode
         if code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals else str(-code)
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = str(-code)
             how = f"was killed by signal {name}"
             if -code == signal.SIGXCPU:
                 how += " (its CPU time limit)"
