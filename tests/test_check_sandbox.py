@@ -142,3 +142,39 @@ def test_exchange_round_trip(tmp_path):
     record = read_record(tmp_path, 2)
     np.testing.assert_array_equal(record["values"]["a"], np.arange(3.0))
     assert np.isnan(record["values"]["b"]) and record["values"]["c"] is True
+
+
+def test_exchange_refuses_links_pipes_and_lying_headers(tmp_path):
+    import os
+
+    (tmp_path / "0.json").symlink_to("/dev/zero")
+    with pytest.raises(ExchangeError):
+        read_record(tmp_path, 0)
+    os.mkfifo(tmp_path / "1.json")
+    with pytest.raises(ExchangeError):
+        read_record(tmp_path, 1)  # a pipe would block a plain open()
+    # A header that claims 10**12 numbers over 80 bytes of data is refused before numpy
+    # allocates anything.
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+    with open(tmp_path / "2-0.npy", "wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        f.write(np.arange(10.0).tobytes())
+    (tmp_path / "2.json").write_text('{"values": {"x": {"npy": 0}}}')
+    with pytest.raises(ExchangeError):
+        read_record(tmp_path, 2)
+    (tmp_path / "3-0.npy").write_bytes(b"\x93NUMPY\x01\x00\x10\x00{'descr': (}     \n")
+    (tmp_path / "3.json").write_text('{"values": {"x": {"npy": 0}}}')
+    with pytest.raises(ExchangeError):
+        read_record(tmp_path, 3)
+
+
+def test_escape_sequences_in_messages_are_neutralised(tmp_path):
+    report, _ = check(tmp_path, "def graph_answers():\n    raise ValueError('\\x1b[2Jgone')\n")
+    assert all("\x1b" not in m and "?[2Jgone" in m for m in messages(report))
+
+
+def test_importing_funml_is_noted(tmp_path):
+    source = "from funml.check.reference.graph import graph_answers\n"
+    report, _ = check(tmp_path, source)
+    assert report.passed
+    assert any("imports funml" in n for n in report.notes)

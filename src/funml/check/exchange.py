@@ -8,7 +8,10 @@ Nothing the child wrote is ever unpickled or evaluated.
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +48,29 @@ def write_record(folder: Path, index: int, record: dict[str, Any]) -> None:
     record_path(folder, index).write_text(json.dumps(out), encoding="utf-8")
 
 
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, refusing links, pipes, devices and anything
+    larger than ``limit`` (the child could have put any of those in its place)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        raise ExchangeError("missing or not a plain file") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            raise ExchangeError("not a plain file, or too large")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ExchangeError("too large")
+    return data
+
+
 def read_record(folder: Path, index: int) -> dict[str, Any]:
     """Read a check's record (parent side); arrays are loaded without pickle."""
-    path = record_path(folder, index)
-    if not path.is_file() or path.stat().st_size > MAX_JSON_BYTES:
-        raise ExchangeError("missing or too large")
+    data = read_limited(record_path(folder, index), MAX_JSON_BYTES)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        record = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ExchangeError("not JSON") from None
     if not isinstance(record, dict) or not isinstance(record.get("values", {}), dict):
         raise ExchangeError("not a record")
@@ -72,11 +90,23 @@ def read_record(folder: Path, index: int) -> dict[str, Any]:
 
 
 def _load_array(path: Path) -> np.ndarray:
-    if not path.is_file() or path.stat().st_size > MAX_ARRAY_BYTES:
-        raise ExchangeError("array missing or too large")
+    data = read_limited(path, MAX_ARRAY_BYTES)
     try:
-        arr = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError):
+        f = io.BytesIO(data)
+        version = np.lib.format.read_magic(f)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(f)
+        # The header's claim must fit the bytes that follow, before anything is allocated.
+        if dtype.hasobject or int(np.prod(shape, dtype=object)) * dtype.itemsize > len(data):
+            raise ExchangeError("the array header does not match its data")
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except ExchangeError:
+        raise
+    except Exception:  # numpy's header parser raises several kinds (even SyntaxError)
         raise ExchangeError("bad array file") from None
     if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
         raise ExchangeError("not a numeric array")

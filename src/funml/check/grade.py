@@ -24,7 +24,7 @@ import numpy as np
 from funml.check.catalogue import bugs_for, reference_namespace, variant_namespace
 from funml.check.probe import Check, Fail
 from funml.check.report import CheckResult, Report
-from funml.check.sandbox import Limits, Outcome, run_probes
+from funml.check.sandbox import Limits, Outcome, printable, run_probes
 from funml.check.submission import Submission, load_submission
 from funml.check.topics import get_topic
 
@@ -70,6 +70,8 @@ def check_loaded(topic: str, checks, submission: Submission, settings: CheckSett
         outcomes, notes = run_probes(
             topic, submission.source, [c.name for c in active], settings.limits
         )
+    if any(m == "funml" or m.startswith("funml.") for m in submission.imports):
+        notes = [*notes, "The submission imports funml: its results may be funml's own."]
     grader = _Grader(topic, submission)
     results = []
     for c in checks:
@@ -161,10 +163,11 @@ def _passes(check: Check, got: dict, want: dict) -> bool:
 def _error_message(error: dict, submission: Submission) -> str:
     """One or two sentences for an exception raised while a probe ran."""
     kind, name = error.get("kind"), error.get("type")
-    text = str(error.get("message") or "")
+    text = printable(str(error.get("message") or ""))
     if kind == "probe":
         return text
     function = error.get("function")
+    function = printable(function) if isinstance(function, str) else None
     line = error.get("line")
     where = ""
     if isinstance(line, int):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import funml
-from funml.check.exchange import MAX_TEXT, ExchangeError, read_record
+from funml.check.exchange import MAX_TEXT, ExchangeError, read_limited, read_record
 
 _STATUS = re.compile(r"(load|start|done)(?: (\d+))?\Z")
 
@@ -78,7 +78,7 @@ def run_probes(
     outcomes: dict[str, Outcome] = {}
     notes: list[str] = []
     remaining = list(names)
-    with tempfile.TemporaryDirectory(prefix="funml-check-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="funml-check-", ignore_cleanup_errors=True) as tmp:
         while remaining:
             run = _ChildRun(Path(tmp), topic, source, remaining, limits)
             done, notes = run.wait()
@@ -101,15 +101,15 @@ class _ChildRun:
         memory, fsize = limits.memory_mb * 2**20, limits.file_mb * 2**20
         cpu = int(limits.seconds * (len(names) + 1)) + 2
         args = [topic, str(self.io), str(write_fd), str(memory), str(cpu), str(fsize), *names]
-        self.stderr_path = log / "stderr.txt"
-        with open(log / "stdout.txt", "wb") as out, open(self.stderr_path, "wb") as err:
+        self.stderr = open(log / "stderr.txt", "w+b")  # noqa: SIM115 - closed in _kill
+        with open(log / "stdout.txt", "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-s", "-P", "-m", "funml.check.child", *args],
                 cwd=self.work,
                 env=_environment(self.work),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
-                stderr=err,
+                stderr=self.stderr,
                 pass_fds=(write_fd,),
                 start_new_session=True,
             )
@@ -166,7 +166,7 @@ class _ChildRun:
         return Outcome(
             values=record.get("values") if not error else None,
             error=error if isinstance(error, dict) else None,
-            output=output[-MAX_TEXT:] if isinstance(output, str) else "",
+            output=printable(output[-MAX_TEXT:]) if isinstance(output, str) else "",
         )
 
     def _overrun(self, current, outcomes) -> dict[str, Outcome]:
@@ -216,22 +216,21 @@ class _ChildRun:
         return outcomes
 
     def _notes(self) -> list[str]:
-        path = self.io / "notes.txt"
-        if path.is_file() and path.stat().st_size <= 4 * MAX_TEXT:
-            text = path.read_text(encoding="utf-8", errors="replace")
-            return [line for line in text.splitlines() if line]
-        return []
+        try:
+            text = read_limited(self.io / "notes.txt", 4 * MAX_TEXT).decode("utf-8", "replace")
+        except ExchangeError:
+            return []
+        return [printable(line) for line in text.splitlines() if line]
 
     def _stderr_tail(self) -> str:
-        try:
-            with open(self.stderr_path, "rb") as f:
-                f.seek(max(0, f.seek(0, os.SEEK_END) - 400))
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        return " ".join(text.split())[-300:]
+        # Read through the descriptor opened before the child started: the child may have
+        # replaced the file's name with a link since.
+        self.stderr.seek(max(0, self.stderr.seek(0, os.SEEK_END) - 400))
+        text = self.stderr.read().decode("utf-8", "replace")
+        return printable(" ".join(text.split())[-300:])
 
     def _kill(self) -> None:
+        self.stderr.close()
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -239,6 +238,11 @@ class _ChildRun:
         else:  # the child ended; processes it started in its group may not have
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (a terminal would obey escape sequences)."""
+    return "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
 
 
 def _environment(work: Path) -> dict[str, str]:

@@ -43,6 +43,8 @@ class Submission:
         One sentence naming the place of the first syntax error.
     skipped : int
         Top-level statements that were dropped.
+    imports : tuple of str
+        Modules the kept top-level imports name.
     cells : tuple of (int, int)
         For notebooks: (first line in ``source``, cell number) of every code cell.
     """
@@ -52,6 +54,7 @@ class Submission:
     defined: tuple[str, ...] = ()
     syntax_error: str | None = None
     skipped: int = 0
+    imports: tuple[str, ...] = ()
     cells: tuple[tuple[int, int], ...] = field(default=())
 
     def where(self, line: int) -> str:
@@ -109,6 +112,7 @@ def reduce_source(code: str, path: Path = Path("<submission>"), cells=()) -> Sub
     lines = code.splitlines()
     kept = [""] * len(lines)
     defined: list[str] = []
+    imports: list[str] = []
     skipped = 0
     for node in tree.body:
         names = _kept_names(node)
@@ -116,6 +120,10 @@ def reduce_source(code: str, path: Path = Path("<submission>"), cells=()) -> Sub
             skipped += 1
             continue
         defined.extend(names)
+        if isinstance(node, ast.Import):
+            imports += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imports.append(node.module)
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
         for i in range(first - 1, node.end_lineno):
             kept[i] = lines[i]
@@ -124,6 +132,7 @@ def reduce_source(code: str, path: Path = Path("<submission>"), cells=()) -> Sub
         source="\n".join(kept) + "\n",
         defined=tuple(defined),
         skipped=skipped,
+        imports=tuple(imports),
         cells=tuple(cells),
     )
 
