@@ -12,10 +12,10 @@ def test_one_epoch_steps(test_loader, model, device):
     for data, target in test_loader:
         optimizer.zero_grad()
         output = model(data.to(device))
-        loss = F.cross_entropy(output, target.to(device), reduction="sum")
+        loss = F.cross_entropy(output, target.to(device))
         loss.backward()
         optimizer.step()
-        total += loss.item()
+        total += loss.item() * len(target)
         num_correct += int((output.argmax(dim=1) == target).sum())
     return total / len(test_loader.dataset), num_correct
 
