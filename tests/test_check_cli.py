@@ -180,3 +180,11 @@ def test_a_folder_of_submissions_gives_one_table(tmp_path):
 def test_a_folder_needs_a_table_to_write(tmp_path):
     result = invoke(["check", "graph", str(tmp_path)])
     assert result.exit_code == 2 and "--out FILE (.csv or .json)" in result.output
+
+
+def test_printed_output_is_shown_cut_short(tmp_path):
+    source = GRAPH_OK.replace("    values =", "    print('x' * 500)\n    values =")
+    result = invoke(["check", "graph", write(tmp_path, "ok.py", source), *FAST])
+    assert result.exit_code == 0
+    printed = [line for line in result.output.splitlines() if " printed: " in line]
+    assert len(printed) == 2 and printed[0].endswith("x" * 200 + "…")

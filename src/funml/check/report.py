@@ -105,7 +105,8 @@ class Report:
         }
 
     def format_table(self) -> str:
-        """A text table (check, points, passed, message), the notes, then the score."""
+        """A text table (check, points, passed, message), what each check printed (cut
+        short), the notes, then the score."""
         rows = [("check", "points", "passed", "message")]
         for c in self.checks:
             message = c.message + (f" [bug: {c.bug}]" if c.bug else "")
@@ -116,6 +117,10 @@ class Report:
         lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
         lines = [line.rstrip() for line in lines]
+        for c in self.checks:
+            if c.output.strip():
+                text = " | ".join(c.output.strip().splitlines())
+                lines.append(f"{c.name} printed: {text[:200]}{'…' if len(text) > 200 else ''}")
         lines += [f"note: {n}" for n in self.notes]
         lines.append(f"score: {self.score:g}/{self.max_score:g}")
         return "\n".join(lines)
