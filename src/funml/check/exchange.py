@@ -19,6 +19,8 @@ import numpy as np
 
 MAX_JSON_BYTES = 2 * 2**20
 MAX_ARRAY_BYTES = 64 * 2**20
+MAX_VALUES = 64  # a probe returns a handful of values; more is the child misbehaving
+MAX_RECORD_BYTES = 256 * 2**20  # all arrays of one record together
 MAX_TEXT = 2000  # characters of captured output or an error message kept per check
 
 
@@ -74,13 +76,18 @@ def read_record(folder: Path, index: int) -> dict[str, Any]:
         raise ExchangeError("not JSON") from None
     if not isinstance(record, dict) or not isinstance(record.get("values", {}), dict):
         raise ExchangeError("not a record")
-    values = {}
+    if len(record.get("values", {})) > MAX_VALUES:
+        raise ExchangeError("too many values")
+    values, total = {}, 0
     for key, value in record.get("values", {}).items():
         if isinstance(value, dict):
             item = value.get("npy")
             if not isinstance(item, int) or isinstance(item, bool):
                 raise ExchangeError("bad array reference")
             values[key] = _load_array(array_path(folder, index, item))
+            total += values[key].nbytes
+            if total > MAX_RECORD_BYTES:
+                raise ExchangeError("arrays too large together")
         elif value is None or isinstance(value, bool | int | float | str):
             values[key] = value
         else:
