@@ -13,6 +13,11 @@ The untrusted code never runs in funml's process. :func:`run_probes` starts
 When a check overruns or the child dies (``os._exit``, a crash, the CPU limit), that check
 gets a clear failure and a fresh child runs the checks still to do. What comes back is
 read by :mod:`funml.check.exchange`: JSON and ``.npy`` files, never pickles.
+
+What this does not do: it bounds time, memory and file sizes, not access. The child runs as
+the same user, can read that user's files and use the network, and a process it starts in
+a session of its own escapes the group kill. Grade a class as an unprivileged user or in a
+container (as Gradescope's autograders run).
 """
 
 from __future__ import annotations
