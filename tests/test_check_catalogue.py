@@ -100,3 +100,19 @@ def test_reference_convolution_equals_torch():
     ns = reference_namespace("conv2d")
     want = torch.conv2d(torch.from_numpy(x), torch.from_numpy(k)).numpy()
     np.testing.assert_allclose(ns["my_convolution"](x, k), want, rtol=1e-10, atol=1e-12)
+
+
+def test_reference_pca_steps_agree_with_funml_pca():
+    from funml.scratch.pca import PCA
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 5)) * [4, 3, 2, 1, 0.5] + 7
+    ns = reference_namespace("pca")
+    xc, mean = ns["center"](X)
+    values, vectors = ns["eigen_decomposition"](ns["covariance"](xc))
+    pca = PCA(n_components=3).fit(X)
+    np.testing.assert_allclose(values[:3], pca.explained_variance_, rtol=1e-10)
+    z = ns["project"](X, mean, vectors, 3)
+    signs = np.sign(np.sum(z * pca.transform(X), axis=0))
+    np.testing.assert_allclose(z * signs, pca.transform(X), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ns["reconstruct"](z, mean, vectors), pca.reconstruct(X), atol=1e-10)

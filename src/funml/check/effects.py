@@ -298,6 +298,25 @@ def _loops_gallery_wrong_share(ns, d: _Data) -> float:
     return float(np.mean((pred == test.dataset.tensors[1][indices]).numpy()))
 
 
+# ---- pca ----------------------------------------------------------------------------------
+
+
+def _pca_error(ns, d: _Data) -> float:
+    """Mean squared error of test images rebuilt from 10 components."""
+    x_train, x_test = _features(d)
+    xc, mean = ns["center"](x_train.copy())
+    _, vectors = ns["eigen_decomposition"](ns["covariance"](xc))
+    z = ns["project"](x_test, mean, vectors, 10)
+    return np.mean((ns["reconstruct"](z, mean, vectors) - x_test) ** 2)
+
+
+def _pca_mutation(ns, d: _Data) -> float:
+    x, _ = _features(d)
+    before = x.copy()
+    ns["center"](x)
+    return np.mean(x != before)
+
+
 MEASURES: dict[tuple[str, str], tuple[str, str, Callable]] = {
     ("knn", "uint8-overflow"): ("KNN test accuracy (k=3, uint8 pixels)", "fraction", _knn_accuracy),
     ("knn", "input-mutated"): ("training pixels changed by fit", "fraction", _knn_mutation),
@@ -339,6 +358,15 @@ MEASURES: dict[tuple[str, str], tuple[str, str, Callable]] = {
     ("loops", "eval-one-batch"): ("test loss reported", "nats", _loops_loss),
     ("loops", "eval-mean-of-batch-means"): ("test loss reported", "nats", _loops_loss),
     ("loops", "eval-train-mode"): ("test loss reported", "nats", _loops_loss),
+    ("pca", "centred-by-global-mean"): ("test reconstruction error, 10 components", "", _pca_error),
+    ("pca", "input-mutated"): ("training pixels changed by center", "fraction", _pca_mutation),
+    ("pca", "eigenvalues-ascending"): ("test reconstruction error, 10 components", "", _pca_error),
+    ("pca", "eigenvector-rows"): ("test reconstruction error, 10 components", "", _pca_error),
+    ("pca", "reconstruct-without-mean"): (
+        "test reconstruction error, 10 components",
+        "",
+        _pca_error,
+    ),
     ("loops", "wrong-index-gallery"): (
         "shown 'misclassified' images that are right",
         "fraction",

@@ -303,6 +303,81 @@ _CHUNKS: dict[str, list[str]] = {
 '''
         + _TODO,
     ],
+    "pca": [
+        "import numpy as np\n",
+        '''def center(X):
+    """Remove each feature's mean.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, d), float64; leave it unchanged
+
+    Returns
+    -------
+    X_centered : ndarray of shape (N, d)
+    mean : ndarray of shape (d,)
+    """
+'''
+        + _TODO,
+        '''def covariance(X_centered):
+    """Covariance matrix of centred data.
+
+    Parameters
+    ----------
+    X_centered : ndarray of shape (N, d)
+
+    Returns
+    -------
+    C : ndarray of shape (d, d), X_centeredᵀ X_centered / (N - 1)
+    """
+'''
+        + _TODO,
+        '''def eigen_decomposition(C):
+    """Eigenvalues and unit eigenvectors of a covariance matrix.
+
+    Parameters
+    ----------
+    C : ndarray of shape (d, d), symmetric
+
+    Returns
+    -------
+    eigenvalues : ndarray of shape (d,), largest first
+    eigenvectors : ndarray of shape (d, d); column i belongs to eigenvalues[i]
+    """
+'''
+        + _TODO,
+        '''def project(X, mean, eigenvectors, n_components):
+    """Coordinates of X on the first n_components eigenvectors.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, d)
+    mean : ndarray of shape (d,), from center
+    eigenvectors : ndarray of shape (d, d), from eigen_decomposition
+    n_components : int
+
+    Returns
+    -------
+    Z : ndarray of shape (N, n_components)
+    """
+'''
+        + _TODO,
+        '''def reconstruct(Z, mean, eigenvectors):
+    """Map coordinates back to the input space.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (N, k), from project
+    mean : ndarray of shape (d,)
+    eigenvectors : ndarray of shape (d, d)
+
+    Returns
+    -------
+    X_hat : ndarray of shape (N, d)
+    """
+'''
+        + _TODO,
+    ],
     "graph": [
         '''def graph_answers():
     """The course's graph f = exp(-(w1*x1 + w2*x2)) at w1=0.1, x1=0.3, w2=-0.2, x2=0.4.

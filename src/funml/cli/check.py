@@ -74,7 +74,7 @@ def check(
 ):
     """Check SUBMISSION (.py or .ipynb) against funml's references for TOPIC.
 
-    TOPIC is one of knn, softmax, mlp, conv2d, loops, graph. Only the submission's imports,
+    TOPIC is one of knn, softmax, mlp, conv2d, loops, graph, pca. Only the submission's imports,
     function and class definitions and literal constants are used; they run in a separate
     process with time and memory limits. A failing check says what is wrong and, when the
     output matches a known course bug, names it (see --list-bugs).

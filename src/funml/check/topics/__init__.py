@@ -13,7 +13,7 @@ from types import ModuleType
 
 from funml.errors import FunmlError
 
-TOPICS = ("knn", "softmax", "mlp", "conv2d", "loops", "graph")
+TOPICS = ("knn", "softmax", "mlp", "conv2d", "loops", "graph", "pca")
 
 
 def get_topic(name: str) -> ModuleType:
