@@ -139,10 +139,3 @@ def close(got: dict, want: dict, key: str, what: str, rtol=1e-5, atol=1e-8) -> N
     if not ok.all():
         where = f" in {int((~ok).sum())} of {ok.size} entries" if ok.size > 1 else ""
         raise Fail(f"{what} is wrong{where}, beyond the tolerance {atol + rtol:.0e}.")
-
-
-def equal(got: dict, want: dict, key: str, what: str) -> None:
-    """Fail unless the scalar ``got[key]`` equals ``want[key]``."""
-    g = get(got, key)
-    if g != want[key]:
-        raise Fail(f"{what} is wrong (got {g!r}).")
