@@ -138,4 +138,5 @@ def close(got: dict, want: dict, key: str, what: str, rtol=1e-5, atol=1e-8) -> N
         ok = (err <= atol + rtol * np.abs(w)) | (g == w) | (np.isnan(g) & np.isnan(w))
     if not ok.all():
         where = f" in {int((~ok).sum())} of {ok.size} entries" if ok.size > 1 else ""
-        raise Fail(f"{what} is wrong{where}, beyond the tolerance {atol + rtol:.0e}.")
+        tolerance = f"relative tolerance {rtol:g}" if rtol else f"absolute tolerance {atol:g}"
+        raise Fail(f"{what} is wrong{where} ({tolerance}).")
