@@ -120,6 +120,18 @@ def test_writing_to_the_status_channel_is_refused(tmp_path):
     assert not report.checks[0].passed
 
 
+def test_talking_on_the_status_channel_cannot_extend_the_time(tmp_path):
+    source = """
+import os, sys, time
+def graph_answers():
+    while True:
+        os.write(int(sys.argv[3]), b"start 0\\n")
+        time.sleep(0.5)
+"""
+    report, seconds = check(tmp_path, source)
+    assert not report.passed and seconds < 30
+
+
 def test_output_is_captured_and_a_failed_import_is_a_note(tmp_path):
     source = "import not_a_package_funml\n" + GRAPH_OK.replace(
         "def graph_answers():", "def graph_answers():\n    print('x' * 5000)"

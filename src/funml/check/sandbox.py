@@ -125,10 +125,15 @@ class _ChildRun:
         outcomes: dict[str, Outcome] = {}
         buffer = b""
         current = None  # index of the check running, or -1 while loading
-        deadline = time.monotonic() + self.limits.seconds
+        loaded = False
+        start = time.monotonic()
+        # The status lines must follow load, start 0, done 0, start 1, ... so each one
+        # can open one time window at most: a child cannot keep itself alive by talking.
+        last = start + self.limits.seconds * (2 * len(self.names) + 1)
+        deadline = start + self.limits.seconds
         try:
             while True:
-                wait = deadline - time.monotonic()
+                wait = min(deadline, last) - time.monotonic()
                 if wait <= 0:
                     return self._overrun(current, outcomes), self._notes()
                 ready, _, _ = select.select([self.status], [], [], wait)
@@ -145,11 +150,16 @@ class _ChildRun:
                     m = _STATUS.match(line.decode("ascii", "replace"))
                     if m is None or (m[1] != "load" and m[2] is None):
                         return self._garbled(current, outcomes), self._notes()
-                    if m[1] == "load":
-                        current = -1
-                    elif m[1] == "start" and int(m[2]) < len(self.names):
+                    if m[1] == "load" and not loaded:
+                        current, loaded = -1, True
+                    elif (
+                        m[1] == "start"
+                        and loaded
+                        and current in (None, -1)
+                        and (int(m[2]) == len(outcomes) < len(self.names))
+                    ):
                         current = int(m[2])
-                    elif m[1] == "done" and current is not None and int(m[2]) == current:
+                    elif m[1] == "done" and current is not None and int(m[2]) == current >= 0:
                         outcomes[self.names[current]] = self._read(current)
                         current = None
                     else:
@@ -178,6 +188,8 @@ class _ChildRun:
         seconds = f"{self.limits.seconds:g}"
         if current is None or current < 0:
             message = f"Loading the submission took longer than {seconds} s; nothing was checked."
+            if current is None and outcomes:
+                message = "The process running the submission stopped answering between checks."
             return self._all_left(outcomes, message)
         outcomes[self.names[current]] = Outcome(
             failure=f"The check took longer than {seconds} s and was stopped "
