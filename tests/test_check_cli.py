@@ -188,3 +188,14 @@ def test_printed_output_is_shown_cut_short(tmp_path):
     assert result.exit_code == 0
     printed = [line for line in result.output.splitlines() if " printed: " in line]
     assert len(printed) == 2 and printed[0].endswith("x" * 200 + "…")
+
+
+def test_threaded_folder_grading_gives_every_copy_the_same_references(tmp_path):
+    # The loops probes seed torch's global generator; graded at once they must not mix.
+    from funml.check.batch import grade_folder
+    from funml.check.reference import loops
+
+    for name in ("a", "b", "c"):
+        write(tmp_path, f"{name}.py", inspect.getsource(loops))
+    rows = grade_folder("loops", tmp_path, jobs=3)
+    assert [r["score"] for r in rows] == [6.0, 6.0, 6.0]
