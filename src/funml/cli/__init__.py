@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("funml.cli.train:evaluate", "Evaluate a training checkpoint on a test split."),
     "summary": ("funml.cli.train:summary", "Print a model's layers, output shapes and parameters."),
     "classify": ("funml.cli.classify:classify", "Classify a folder of photos with ImageNet CNNs."),
+    "check": ("funml.cli.check:check", "Grade a student's course functions against funml's."),
 }
 
 
