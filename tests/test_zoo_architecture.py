@@ -33,7 +33,7 @@ def test_summary_runs_on_the_built_alexnet(no_weight_files):
 
     arch = build_architecture("alexnet")
     assert not arch.module.training
-    table = summary(arch.module, arch.input_shape, show=False)
+    table = summary(arch.module, arch.input_shape)
     assert table.total_params == 61_100_840
     assert str(table).count("Conv2d") == 5
 
