@@ -4,6 +4,7 @@ re-running a run from its settings.json."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def _complete(words: str) -> list[str]:
     env = {"_FUNML_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": "2"}
     proc = subprocess.run(
         [sys.executable, "-m", "funml"],
-        env={**__import__("os").environ, **env},
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         check=True,
@@ -91,7 +92,7 @@ def test_shell_completion_offers_experiment_and_model_names(words, expected):
 
 
 def test_completion_script_is_printed_for_bash():
-    env = {**__import__("os").environ, "_FUNML_COMPLETE": "bash_source"}
+    env = {**os.environ, "_FUNML_COMPLETE": "bash_source"}
     proc = subprocess.run(
         [sys.executable, "-m", "funml"], env=env, capture_output=True, text=True, check=True
     )
