@@ -102,3 +102,23 @@ def test_summary_displays_its_table_as_html():
     page = s._repr_html_()
     assert page.count("<tr>") == len(s.rows) + 1 and f"{s.total_params:,} parameters" in page
     assert funml.summary("digits-cnn", dataset="digits").input_shape == (1, 8, 8)
+
+
+SOFTMAX = """
+import numpy as np
+
+
+def softmax(x):
+    x -= x.max()  # changes the caller's array: the course's bug
+    e = np.exp(x)
+    return e / e.sum()
+"""
+
+
+def test_check_grades_a_submission_and_names_the_bug(tmp_path):
+    pytest.importorskip("funml.check", reason="funml.check (branch h5) is not merged here")
+    path = tmp_path / "mine.py"
+    path.write_text(SOFTMAX)
+    report = funml.check("softmax", path, timeout=60)
+    assert not report.passed and 0 < report.score < report.max_score
+    assert "input-mutated" in {c.bug for c in report.checks}

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import funml
 from funml.cli import cli
-from funml.cli.complete import DATASETS, EXPERIMENTS, MODELS
+from funml.cli.complete import DATASETS, EXPERIMENTS, MODELS, TOPICS
 from helpers import assert_one_sentence_error
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def test_the_public_api_is_annotated():
 
     from funml import api
 
-    for name in ("run", "run_all", "train", "summary"):
+    for name in ("run", "run_all", "train", "summary", "check"):
         sig = inspect.signature(getattr(api, name))
         assert sig.return_annotation is not inspect.Signature.empty, name
         missing = [p for p in sig.parameters.values() if p.annotation is inspect.Parameter.empty]
@@ -64,6 +64,11 @@ def test_completion_names_are_the_registries_names():
     assert list(EXPERIMENTS) == list(experiments())
     assert set(MODELS) == set(BUILT)
     assert set(REGISTERED) <= set(DATASETS)
+
+
+def test_completion_topics_are_funml_checks_topics():
+    check = pytest.importorskip("funml.check", reason="funml.check (branch h5) is not merged")
+    assert TOPICS == check.TOPICS
 
 
 def _complete(words: str) -> list[str]:

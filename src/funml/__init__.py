@@ -22,7 +22,7 @@ _API = {
     "run_all": "funml.api",
     "train": "funml.api",
     "summary": "funml.api",
-    # TODO(lead): "check": "funml.api", once funml.check (branch h5) is merged.
+    "check": "funml.api",  # needs the funml.check subsystem (branch h5)
 }
 
 __all__ = ["__version__", *_API]

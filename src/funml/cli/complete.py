@@ -36,9 +36,9 @@ EXPERIMENTS = (
 MODELS = ("logreg", "mlp", "mlp2", "cnn", "cnn-small", "digits-cnn")
 # Data set names funml.data.load_dataset takes besides csv:PATH and folder:PATH.
 DATASETS = ("digits", "mnist", "fashion-mnist", "csv:", "folder:")
-# TODO(lead): the topics of `funml check` (branch h5), completed on its TOPIC argument the
-# same way: `shell_complete=names(TOPICS)`, with a test against its registry.
-TOPICS: tuple[str, ...] = ()
+# funml.check.TOPICS (branch h5). TODO(lead): complete funml check's TOPIC argument
+# (and --template) with `shell_complete=names(TOPICS)` in funml/cli/check.py.
+TOPICS = ("knn", "softmax", "mlp", "conv2d", "loops", "graph", "pca")
 
 
 def names(choices: tuple[str, ...], extra: tuple[str, ...] = ()):
