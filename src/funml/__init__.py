@@ -9,14 +9,21 @@ Subsystems, one folder each:
 - ``funml.zoo``: ImageNet-pretrained CNNs for a folder of photos.
 - ``funml.experiments``: every course experiment by name, and the HTML report.
 
-In a notebook, start with :func:`funml.run` (one experiment) or :func:`funml.run_all`;
-see :mod:`funml.api`. They are loaded on first use, so ``import funml`` stays light.
+In a notebook, start with :func:`funml.run` (one experiment), :func:`funml.run_all`,
+:func:`funml.train` (a course model) or :func:`funml.summary`; see :mod:`funml.api`.
+They are loaded on first use, so ``import funml`` stays light.
 """
 
 __version__ = "0.1.0"
 
 # The notebook API, by name -> its module; imported on first use.
-_API = {"run": "funml.api", "run_all": "funml.api"}
+_API = {
+    "run": "funml.api",
+    "run_all": "funml.api",
+    "train": "funml.api",
+    "summary": "funml.api",
+    "check": "funml.api",  # needs the funml.check subsystem (branch h5)
+}
 
 __all__ = ["__version__", *_API]
 

@@ -10,14 +10,28 @@ their figures as live matplotlib Figures.
 >>> pca.result.metrics["components_needed"]  # doctest: +SKIP
 {'0.9': 20, '0.95': 28, '0.99': 41}
 >>> fig = pca.figures[next(iter(pca.figures))]  # doctest: +SKIP
+>>> cnn = funml.train("digits-cnn", dataset="digits", epochs=3)  # doctest: +SKIP
+>>> funml.summary("cnn")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from funml.experiments import Outcome, Run, RunSettings, run_experiments
+
+if TYPE_CHECKING:  # torch is imported by train() and summary() only
+    from funml.check import Report
+    from funml.nn.summary import ModelSummary
+    from funml.nn.train import TrainResult
+
+# TODO(lead): funml.check below calls the funml.check subsystem (branch h5, on main now).
+# Still to do after the merge: the Report's __repr__/_repr_html_ (in funml/check/report.py,
+# see the h6 report), TOPIC completion in funml/cli/check.py
+# (shell_complete=names(TOPICS) from funml.cli.complete), and notebooks/08 using funml.check.
 
 
 def run(
@@ -83,7 +97,152 @@ def run_all(
     return run_experiments(settings, list(names), write=out is not None, keep_figures=True)
 
 
-def _path(value):
-    from pathlib import Path
+def train(
+    model: str,
+    *,
+    dataset: str | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    momentum: float | None = None,
+    gamma: float | None = None,
+    seed: int | None = None,
+    normalize: bool | None = None,
+    n_train: int | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+    quiet: bool = False,
+    resume: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+) -> TrainResult:
+    """Train a course model in this process, as ``funml train MODEL`` does, and return it.
 
+    Every keyword is the command line's flag of the same name
+    (:class:`funml.nn.TrainSettings`); one left ``None`` comes from the model's recipe
+    (:mod:`funml.nn.recipes`) or the command's default, as there. One process only: the
+    command line's ``--nproc``/``--nnodes`` launch options are not mirrored.
+
+    Parameters
+    ----------
+    model : str
+        ``mlp``, ``mlp2``, ``cnn``, ``cnn-small``, ``digits-cnn`` or ``logreg``.
+    dataset : str, optional
+        ``digits`` (offline, bundled), ``mnist``, ``fashion-mnist`` (the default, as on the
+        command line), ``csv:PATH`` or ``folder:PATH``.
+    epochs, batch_size, optimizer, lr, momentum, gamma, seed, normalize, n_train, device, threads
+        As ``funml train``'s flags.
+    quiet : bool
+        No progress bar and no per-epoch lines.
+    resume : path, optional
+        A checkpoint (a run's ``model.pt``) to continue from; ``epochs`` may raise its total.
+    out : path, optional
+        A new or empty folder for ``job.json``, ``metrics.json``, ``model.pt`` (after every
+        epoch) and the figures, as the command writes; None writes nothing.
+
+    Returns
+    -------
+    TrainResult
+        ``.model`` (the trained torch module), ``.history`` (one record per epoch), ``.test``
+        (the full test split after the last epoch), ``.settings`` (resolved). Displayed in a
+        notebook it shows the final accuracy and the curves.
+    """
+    from funml.data import load_dataset
+    from funml.nn import distributed
+    from funml.nn.figures import save_training_figures
+    from funml.nn.job import run_job, start_job
+    from funml.nn.settings import TrainSettings
+    from funml.nn.train import check, settings_from_checkpoint
+    from funml.nn.train import train as train_loop
+
+    settings = TrainSettings(
+        model=model,
+        dataset=dataset,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        lr=lr,
+        momentum=momentum,
+        gamma=gamma,
+        seed=seed,
+        normalize=normalize,
+        n_train=n_train,
+        device=device,
+        threads=threads,
+        quiet=quiet,
+    )
+    if out is not None:  # the command's own path: a run folder with everything in it
+        world = distributed.World()
+        job = start_job(settings, out=Path(out), resume=_path(resume), world=world)
+        result, ds = run_job(job, world)
+        save_training_figures(result, ds, job.out_dir)
+        return result
+    if resume is None:
+        settings = settings.resolved()
+    else:
+        settings = settings.continued_from(settings_from_checkpoint(Path(resume)))
+    ds = load_dataset(settings.dataset)
+    check(settings, ds)
+    return train_loop(settings, dataset=ds, resume=_path(resume))
+
+
+def summary(model: str, *, dataset: str | None = None) -> ModelSummary:
+    """The layers, output shapes, parameters and FLOPs of a course model, as ``funml summary``.
+
+    Parameters
+    ----------
+    model : str
+        A course model's name (see :func:`train`).
+    dataset : str, optional
+        Size the model for this data set's images; None: 28x28 images and 10 classes.
+
+    Returns
+    -------
+    ModelSummary
+        ``print()`` gives the table; in a notebook it displays as an HTML table.
+    """
+    from funml.data import load_dataset
+    from funml.nn.models import build_model
+    from funml.nn.summary import summary as model_summary
+
+    shape, n_classes = (28, 28), 10
+    if dataset is not None:
+        ds = load_dataset(dataset)
+        shape, n_classes = ds.image_shape, ds.n_classes
+    return model_summary(build_model(model, shape, n_classes, dataset=dataset), shape)
+
+
+def check(
+    topic: str,
+    path: str | os.PathLike,
+    *,
+    timeout: float = 20.0,
+    memory_mb: int = 3072,
+) -> Report:
+    """Check a student's implementation against funml's references, as ``funml check``.
+
+    Parameters
+    ----------
+    topic : str
+        What is checked: ``knn``, ``softmax``, ``mlp``, ``conv2d``, ``loops``, ``graph``...
+        (``funml check --help`` lists them).
+    path : path
+        The submission: a ``.py`` file or a notebook (``.ipynb``) with the course's names.
+    timeout, memory_mb
+        As ``funml check``'s flags: seconds one check may take, and the memory limit of
+        the process that runs the submission.
+
+    Returns
+    -------
+    Report
+        ``.score``, ``.max_score``, ``.passed`` and ``.checks`` (each with its message and
+        the course bug it recognised); ``.format_table()`` is what the command prints.
+    """
+    from funml.check import CheckSettings, Limits, check_submission
+
+    limits = Limits(seconds=timeout, memory_mb=memory_mb)
+    return check_submission(topic, Path(path), CheckSettings(limits=limits))
+
+
+def _path(value: str | os.PathLike | None) -> Path | None:
     return None if value is None else Path(value)

@@ -294,7 +294,7 @@ def _range_start(response) -> int | None:
 
 
 def _progress_bar(total: int | None, initial: int, label: str):
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
     return tqdm(
         total=total,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from funml.cli.complete import DATASETS, MODELS, names
+
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -14,11 +16,12 @@ RECIPE = "[default: the model's recipe]"
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("model", required=False)
+@click.argument("model", required=False, shell_complete=names(MODELS))
 @click.option(
     "--dataset",
     "-d",
     default=None,
+    shell_complete=names(DATASETS),
     help="Data set: mnist, fashion-mnist, digits, csv:PATH, folder:PATH [default: fashion-mnist].",
 )
 @click.option(
@@ -219,23 +222,26 @@ def evaluate(checkpoint, dataset, as_json):
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("model")
+@click.argument("model", shell_complete=names(MODELS))
 @click.option(
     "--dataset",
     "-d",
     default=None,
+    shell_complete=names(DATASETS),
     help="Size the model for this data set's images [default: 28x28].",
 )
-def summary(model, dataset):
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def summary(model, dataset, as_json):
     """Print MODEL's layers, output shapes, parameters and FLOPs per image."""
-    from funml.nn.models import build_model
-    from funml.nn.summary import summary as model_summary
+    import dataclasses
 
-    shape, n_classes = (28, 28), 10
-    if dataset is not None:
-        ds = _dataset(dataset)
-        shape, n_classes = ds.image_shape, ds.n_classes
-    click.echo(str(model_summary(build_model(model, shape, n_classes, dataset=dataset), shape)))
+    from funml.api import summary as model_summary
+
+    table = model_summary(model, dataset=dataset)
+    if as_json:
+        click.echo(json.dumps({"model": model, **dataclasses.asdict(table)}, indent=2))
+    else:
+        click.echo(str(table))
 
 
 def _dataset(name: str):

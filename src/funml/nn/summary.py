@@ -48,6 +48,24 @@ class ModelSummary:
         ]
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the table as HTML, with the totals under it."""
+        from funml.display import escape, table_html
+
+        rows = [
+            (f"{r.name} ({r.kind})", str(list(r.output_shape)), f"{r.params:,}", f"{r.flops:,}")
+            for r in self.rows
+        ]
+        table = table_html(("Layer (type)", "Output shape", "Param #", "FLOPs"), rows, (2, 3))
+        return (
+            f"{table}<p>Input shape {escape(list(self.input_shape))}; "
+            f"{self.total_params:,} parameters ({self.trainable_params:,} trainable); "
+            f"{self.flops:,} forward FLOPs per image (convolutions and linear layers).</p>"
+        )
+
 
 def summary(model: nn.Module, input_shape: tuple[int, ...]) -> ModelSummary:
     """One row per layer of ``model`` run on one image of ``input_shape``, and the totals.

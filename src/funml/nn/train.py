@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from funml.data.dataset import ImageDataset, Split
 from funml.data.loader import BatchLoader, Normalization, split_tensors
@@ -93,6 +93,29 @@ class TrainResult:
     test: Evaluation  # on the full test split, after the last epoch
     out_dir: Path | None = None
     info: dict = field(default_factory=dict)  # data set, model size, environment
+
+    def __repr__(self) -> str:
+        s, t = self.settings, self.test
+        return (
+            f"<TrainResult: {s.model} on {s.dataset}, test accuracy {t.accuracy:.2%} "
+            f"({t.correct:,}/{t.count:,}) after {len(self.history)} epochs>"
+        )
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the final accuracy, the curves inline and the settings."""
+        from funml.display import escape, figure_html, key_value_html
+        from funml.nn.figures import plot_history
+
+        s, t = self.settings, self.test
+        return (
+            f"<h3>{escape(s.model)} on {escape(s.dataset)}</h3><p>Test accuracy "
+            f"<strong>{t.accuracy:.2%}</strong> ({t.correct:,}/{t.count:,}), loss "
+            f"{t.loss:.4f}, after {len(self.history)} epochs.</p>"
+            + (figure_html(plot_history(self.history), "Loss and accuracy") if self.history else "")
+            + "<details><summary>Settings</summary>"
+            + key_value_html(dataclasses.asdict(s).items())
+            + "</details>"
+        )
 
 
 class TrainingInterrupted(FunmlError):
@@ -198,7 +221,7 @@ def _train(s, start, ds, out_dir, on_epoch_end, device, world) -> TrainResult:
     writes = out_dir is not None and world.leader
     checkpoint_path = out_dir / CHECKPOINT_NAME if out_dir is not None else None
     speaks = not s.quiet and world.leader
-    show_bar = speaks and sys.stdout.isatty()
+    show_bar = speaks and (sys.stdout.isatty() or "ipykernel" in sys.modules)  # or a notebook
     examples_seen = history[-1].examples_seen if history else 0
     n_batches = len(train_batches)
     epoch_size = -(-len(y_train) // world.size) * world.size  # with the shards' padding
