@@ -8,6 +8,9 @@ judged here against funml's verified references in the course's signatures
 :mod:`.variants`) whose outputs the submission reproduces.
 """
 
+import sys
+import types
+
 from funml.check.catalogue import BUGS, Bug, bugs_for, variant_source
 from funml.check.grade import CheckSettings, check_submission
 from funml.check.report import CheckResult, Report
@@ -27,3 +30,18 @@ __all__ = [
     "get_topic",
     "variant_source",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """``funml.check(topic, path)`` is the notebook API's grader, and ``funml.check`` is also
+    this package: once ``import funml.check`` has run, the name is the package, so the
+    package is made callable (a module's class may be replaced for this, as the Python
+    reference documents under "Customizing module attribute access")."""
+
+    def __call__(self, topic, path, **kwargs):
+        from funml.api import check
+
+        return check(topic, path, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
