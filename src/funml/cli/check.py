@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from funml.cli.complete import TOPICS, names
 from funml.errors import FunmlError
 
 # Exit codes: every check passed, some check failed, the input could not be read.
@@ -14,7 +15,7 @@ PASSED, FAILED, UNREADABLE = 0, 1, 2
 
 
 @click.command()
-@click.argument("topic", required=False)
+@click.argument("topic", required=False, shell_complete=names(TOPICS))
 @click.argument("submission", required=False, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead.")
 @click.option(
@@ -28,6 +29,7 @@ PASSED, FAILED, UNREADABLE = 0, 1, 2
     "--template",
     "template_topic",
     metavar="TOPIC",
+    shell_complete=names(TOPICS),
     default=None,
     help="Write a starter file for TOPIC to --out (.py or .ipynb).",
 )

@@ -36,8 +36,7 @@ EXPERIMENTS = (
 MODELS = ("logreg", "mlp", "mlp2", "cnn", "cnn-small", "digits-cnn")
 # Data set names funml.data.load_dataset takes besides csv:PATH and folder:PATH.
 DATASETS = ("digits", "mnist", "fashion-mnist", "csv:", "folder:")
-# funml.check.TOPICS (branch h5). TODO(lead): complete funml check's TOPIC argument
-# (and --template) with `shell_complete=names(TOPICS)` in funml/cli/check.py.
+# funml.check.TOPICS: what funml check grades.
 TOPICS = ("knn", "softmax", "mlp", "conv2d", "loops", "graph", "pca")
 
 

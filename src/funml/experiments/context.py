@@ -57,10 +57,14 @@ class Context:
         return subset(ds, self.sizes.torch_n_train, self.sizes.torch_n_test), note
 
     def progress(self, iterable: Iterable, desc: str, total: int | None = None):
-        """A progress bar on a terminal, silent otherwise."""
+        """A progress bar on a terminal or in a notebook, silent otherwise (a log, CI)."""
+        import sys
+
         from tqdm.auto import tqdm
 
-        return tqdm(iterable, desc=desc, total=total, leave=False, disable=None)
+        # tqdm's disable=None means "only on a terminal"; a notebook kernel has none.
+        disable = False if "ipykernel" in sys.modules else None
+        return tqdm(iterable, desc=desc, total=total, leave=False, disable=disable)
 
     def _record(self, ds: ImageDataset) -> None:
         self.sources[ds.name] = {"source": ds.source, "checksums": dict(ds.checksums)}
