@@ -55,3 +55,14 @@ def test_names_outside_the_zoo():
 def test_the_default_device_is_the_cpu():
     arch = build_architecture("resnet18")
     assert next(arch.module.parameters()).device == torch.device("cpu")
+
+
+def test_funml_summary_prints_an_imagenet_model_without_its_weights(no_weight_files):
+    from click.testing import CliRunner
+
+    from funml.cli import cli
+
+    result = CliRunner().invoke(cli, ["summary", "alexnet"])
+    assert result.exit_code == 0, result.output
+    assert "Trainable params: 61,100,840" in result.output
+    assert result.output.count("Conv2d") == 5

@@ -187,14 +187,16 @@ def train(
 
 
 def summary(model: str, *, dataset: str | None = None) -> ModelSummary:
-    """The layers, output shapes, parameters and FLOPs of a course model, as ``funml summary``.
+    """The layers, output shapes, parameters and FLOPs of a model, as ``funml summary``.
 
     Parameters
     ----------
     model : str
-        A course model's name (see :func:`train`).
+        A course model's name (see :func:`train`), or an ImageNet model of the zoo
+        (``alexnet``, ``vgg16``, ``resnet18``, ``efficientnet-lite0``), which is built
+        without its weights: the architecture is all a summary needs.
     dataset : str, optional
-        Size the model for this data set's images; None: 28x28 images and 10 classes.
+        Size a course model for this data set's images; None: 28x28 images and 10 classes.
 
     Returns
     -------
@@ -204,7 +206,11 @@ def summary(model: str, *, dataset: str | None = None) -> ModelSummary:
     from funml.data import load_dataset
     from funml.nn.models import build_model
     from funml.nn.summary import summary as model_summary
+    from funml.zoo import build_architecture, zoo_name
 
+    if zoo_name(model) is not None:
+        arch = build_architecture(model)
+        return model_summary(arch.module, arch.input_shape)
     shape, n_classes = (28, 28), 10
     if dataset is not None:
         ds = load_dataset(dataset)

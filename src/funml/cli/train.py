@@ -232,7 +232,11 @@ def evaluate(checkpoint, dataset, as_json):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def summary(model, dataset, as_json):
-    """Print MODEL's layers, output shapes, parameters and FLOPs per image."""
+    """Print MODEL's layers, output shapes, parameters and FLOPs per image.
+
+    MODEL is a course model or an ImageNet model (alexnet, vgg16, resnet18,
+    efficientnet-lite0), which needs no weights file for this.
+    """
     import dataclasses
 
     from funml.api import summary as model_summary
