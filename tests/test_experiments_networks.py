@@ -151,13 +151,15 @@ def test_sigmoid_gradients_vanish_towards_the_first_layer(tiny, tmp_path):
 
     m = measure_activations(tiny, steps=8)
     assert m.steps == 8 and m.gradient_batch == 200
-    assert all(len(norms) == 6 for norms in (*m.at_init.values(), *m.trained.values()))
+    layers = (*m.at_init.values(), *m.trained.values(), *m.moved.values())
+    assert all(len(values) == 6 for values in layers)
     # The sigmoid net's first layer gets far less gradient, relative to its last, than ReLU's.
     assert m.ratio("sigmoid") < m.ratio("relu") / 10
     result = present_activations(m, "tiny data")
     saved = _reported(result, tmp_path)
     assert saved["ratio_first_to_last"]["sigmoid"] == m.ratio("sigmoid")
-    _answers_with(result, f"{m.ratio('sigmoid'):.1e}", f"{m.ratio('relu'):.2g}")
+    moved = f"{m.moved['sigmoid'][0]:.2%}"
+    _answers_with(result, f"{m.ratio('sigmoid'):.1e}", f"{m.ratio('relu'):.2g}", moved)
 
 
 def test_the_demonstrations_follow_the_model_experiments():
