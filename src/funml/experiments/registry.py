@@ -25,6 +25,7 @@ MODULES = (
     "autodiff",
     "linear",
     "models",
+    "networks",
     "pretrained",
 )
 
