@@ -30,6 +30,10 @@ EXPERIMENTS = (
     "mlp2-vs-cnn-small",
     "logreg",
     "digits-cnn",
+    "invariance",
+    "normalisation",
+    "batchnorm",
+    "activations",
     "pretrained",
 )
 # funml.nn.MODELS: what funml train, evaluate and summary build.
