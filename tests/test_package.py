@@ -87,7 +87,7 @@ def _complete(words: str) -> list[str]:
     ("words", "expected"),
     [
         ("funml run p", ["pca", "pretrained"]),
-        ("funml run a", ["all"]),
+        ("funml run a", ["activations", "all"]),
         ("funml train cnn", ["cnn", "cnn-small"]),
         ("funml summary digits", ["digits-cnn"]),
     ],
