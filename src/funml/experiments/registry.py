@@ -26,6 +26,7 @@ MODULES = (
     "linear",
     "models",
     "pretrained",
+    "bugs",
 )
 
 
