@@ -100,3 +100,24 @@ def test_the_course_figure_stands_next_to_the_bug_only_on_its_own_data(result):
 def test_quick_says_what_it_cut(result):
     assert result.metrics["n_train"] == bugs.SIZES[False, True][0]
     assert any("--quick" in n for n in result.notes)
+
+
+def test_on_mnist_the_uint8_knn_stands_next_to_the_courses_figure(run):
+    """present_bugs on a record as MNIST gives it (the numbers are Digits', relabelled)."""
+    from dataclasses import replace
+
+    rows = tuple(
+        replace(bugs.BugRow(**_row(r)), data="mnist" if r["topic"] != "loops" else "digits")
+        for r in run[0].result.metrics["rows"].values()
+    )
+    record = bugs.BugsMeasurement("mnist", 5000, 1000, "digits", 500, 1000, rows)
+    result = bugs.present_bugs(record)
+    quantities = {r.quantity: r for r in result.references}
+    knn = quantities["uint8-overflow (knn): with the bug, against the course's figure"]
+    assert knn.reference == 0.5135 and knn.unit == "%"
+    assert any("they use Digits" in n for n in result.notes)
+    assert "uint8 pixels of MNIST" in result.answer
+
+
+def _row(metrics_row: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in metrics_row.items()}
