@@ -91,18 +91,28 @@ def measure_bugs(
         data = loops if bug.topic == "loops" else (ds, n_train, n_test)
         with timer() as t:
             e = measure(bug, *data)
-        rows.append(
-            BugRow(
-                **{k: getattr(bug, k) for k in ("id", "topic", "description", "reported")},
-                buggy_line=bug.buggy_line,
-                fixed_line=bug.fixed_line,
-                **{k: getattr(e, k) for k in ("metric", "unit", "buggy", "fixed", "data")},
-                seconds=t.seconds,
-                buggy_by_epoch=e.buggy_by_epoch,
-                fixed_by_epoch=e.fixed_by_epoch,
-            )
-        )
+        rows.append(_row(bug, e, t.seconds))
     return BugsMeasurement(*_sized(ds, n_train, n_test), *_sized(*loops), rows=tuple(rows))
+
+
+def _row(bug, e, seconds: float) -> BugRow:
+    """A catalogue entry and its measured :class:`funml.check.effects.Effect` as one row."""
+    return BugRow(
+        id=bug.id,
+        topic=bug.topic,
+        description=bug.description,
+        buggy_line=bug.buggy_line,
+        fixed_line=bug.fixed_line,
+        metric=e.metric,
+        unit=e.unit,
+        buggy=e.buggy,
+        fixed=e.fixed,
+        data=e.data,
+        reported=bug.reported,
+        seconds=seconds,
+        buggy_by_epoch=e.buggy_by_epoch,
+        fixed_by_epoch=e.fixed_by_epoch,
+    )
 
 
 def _sized(ds: ImageDataset, n_train: int, n_test: int) -> tuple[str, int, int]:
@@ -231,7 +241,7 @@ def _answer(m: BugsMeasurement) -> str:
             f"{graph.buggy:g}, the course's answer; from the forward value it is "
             f"{graph.fixed:.4f}."
         )
-    parts.append("`funml check` names each of these bugs when a student's code reproduces it.")
+    parts.append("funml check names each of these bugs when a student's code reproduces it.")
     return " ".join(parts)
 
 
