@@ -45,9 +45,12 @@ def test_the_public_api_is_annotated():
     import inspect
 
     from funml import api
+    from funml.check import api as check_api
 
-    for name in ("run", "run_all", "train", "summary", "check"):
-        sig = inspect.signature(getattr(api, name))
+    functions = [getattr(api, n) for n in ("run", "run_all", "train", "summary")]
+    for function in (*functions, check_api.check):
+        name = function.__name__
+        sig = inspect.signature(function)
         assert sig.return_annotation is not inspect.Signature.empty, name
         missing = [p for p in sig.parameters.values() if p.annotation is inspect.Parameter.empty]
         assert not missing, f"{name}: {missing}"

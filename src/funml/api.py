@@ -24,14 +24,11 @@ from typing import TYPE_CHECKING
 from funml.experiments import Outcome, Run, RunSettings, run_experiments
 
 if TYPE_CHECKING:  # torch is imported by train() and summary() only
-    from funml.check import Report
     from funml.nn.summary import ModelSummary
     from funml.nn.train import TrainResult
 
-# TODO(lead): funml.check below calls the funml.check subsystem (branch h5, on main now).
-# Still to do after the merge: the Report's __repr__/_repr_html_ (in funml/check/report.py,
-# see the h6 report), TOPIC completion in funml/cli/check.py
-# (shell_complete=names(TOPICS) from funml.cli.complete), and notebooks/08 using funml.check.
+# funml.check(topic, path), the grader, is the funml.check package itself (callable; see
+# funml.check.api), so that it is one object whether or not the package was imported.
 
 
 def run(
@@ -216,38 +213,6 @@ def summary(model: str, *, dataset: str | None = None) -> ModelSummary:
         ds = load_dataset(dataset)
         shape, n_classes = ds.image_shape, ds.n_classes
     return model_summary(build_model(model, shape, n_classes, dataset=dataset), shape)
-
-
-def check(
-    topic: str,
-    path: str | os.PathLike,
-    *,
-    timeout: float = 20.0,
-    memory_mb: int = 3072,
-) -> Report:
-    """Check a student's implementation against funml's references, as ``funml check``.
-
-    Parameters
-    ----------
-    topic : str
-        What is checked: ``knn``, ``softmax``, ``mlp``, ``conv2d``, ``loops``, ``graph``...
-        (``funml check --help`` lists them).
-    path : path
-        The submission: a ``.py`` file or a notebook (``.ipynb``) with the course's names.
-    timeout, memory_mb
-        As ``funml check``'s flags: seconds one check may take, and the memory limit of
-        the process that runs the submission.
-
-    Returns
-    -------
-    Report
-        ``.score``, ``.max_score``, ``.passed`` and ``.checks`` (each with its message and
-        the course bug it recognised); ``.format_table()`` is what the command prints.
-    """
-    from funml.check import CheckSettings, Limits, check_submission
-
-    limits = Limits(seconds=timeout, memory_mb=memory_mb)
-    return check_submission(topic, Path(path), CheckSettings(limits=limits))
 
 
 def _path(value: str | os.PathLike | None) -> Path | None:

@@ -6,11 +6,16 @@ constants (:mod:`.submission`), run only in a limited child process (:mod:`.sand
 judged here against funml's verified references in the course's signatures
 (:mod:`.reference`). A failing check names the catalogued bug (:mod:`.catalogue`,
 :mod:`.variants`) whose outputs the submission reproduces.
+
+From Python, the package itself is callable: ``funml.check("softmax", "alice.ipynb")`` is
+:func:`funml.check.api.check` (also importable as ``from funml.check import check``) and
+returns a :class:`Report`, which shows itself as a table in a notebook.
 """
 
 import sys
 import types
 
+from funml.check.api import check
 from funml.check.catalogue import BUGS, Bug, bugs_for, variant_source
 from funml.check.grade import CheckSettings, check_submission
 from funml.check.report import CheckResult, Report
@@ -26,6 +31,7 @@ __all__ = [
     "Limits",
     "Report",
     "bugs_for",
+    "check",
     "check_submission",
     "get_topic",
     "variant_source",
@@ -33,15 +39,11 @@ __all__ = [
 
 
 class _CallableModule(types.ModuleType):
-    """``funml.check(topic, path)`` is the notebook API's grader, and ``funml.check`` is also
-    this package: once ``import funml.check`` has run, the name is the package, so the
-    package is made callable (a module's class may be replaced for this, as the Python
-    reference documents under "Customizing module attribute access")."""
+    """``funml.check`` is both this package and the function :func:`check`: importing a
+    subpackage makes ``funml.check`` the package, so the package answers the call."""
 
-    def __call__(self, topic, path, **kwargs):
-        from funml.api import check
-
-        return check(topic, path, **kwargs)
+    def __call__(self, topic, path, **settings) -> Report:
+        return check(topic, path, **settings)
 
 
 sys.modules[__name__].__class__ = _CallableModule

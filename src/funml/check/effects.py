@@ -5,12 +5,18 @@ course's signatures, both funml's own code) on the same split of a named data se
 returns an :class:`Effect`: the metric, the buggy and the fixed number, and what the
 course reported where it did. The ``bugs`` experiment calls it for the report; it never
 runs a student's code. Digits (offline) takes about a second per bug; MNIST and
-Fashion-MNIST use their first ``n_train`` and ``n_test`` images.
+Fashion-MNIST use their first ``n_train`` and ``n_test`` images. The data set may be given
+by name or as a loaded :class:`~funml.data.dataset.ImageDataset`.
+
+Where the measure trains a model epoch by epoch, :attr:`Effect.buggy_by_epoch` and
+:attr:`Effect.fixed_by_epoch` hold the metric after each epoch (the last is the number).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +36,11 @@ class Effect:
     unit: str
     data: str
     reported: str | None = None
+    buggy_by_epoch: tuple[float, ...] = ()
+    fixed_by_epoch: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)
@@ -44,34 +52,53 @@ class _Data:
     y_test: np.ndarray
 
 
-def load_data(dataset: str = "digits", n_train: int = 5000, n_test: int = 1000) -> _Data:
-    """Flattened uint8 pixels in 0..255 (Digits' 0..16 are scaled by 16, as MNIST's are)."""
+def load_data(dataset="digits", n_train: int = 5000, n_test: int = 1000) -> _Data:
+    """Flattened uint8 pixels in 0..255 (Digits' 0..16 are scaled by 16, as MNIST's are).
+
+    ``dataset`` is a name or a loaded :class:`~funml.data.dataset.ImageDataset`.
+    """
     from funml.data import load_dataset
 
-    ds = load_dataset(dataset)
-    scale = 16 if dataset == "digits" else 1
+    ds = load_dataset(dataset) if isinstance(dataset, str) else dataset
+    scale = 16 if ds.name == "digits" else 1
     xs = [
-        np.clip(s.images.reshape(len(s.images), -1).astype(np.int64) * scale, 0, 255).astype(
-            np.uint8
-        )
-        for s in (ds.train, ds.test)
+        np.clip(s.images[:n].reshape(min(n, len(s)), -1).astype(np.int64) * scale, 0, 255)
+        for s, n in ((ds.train, n_train), (ds.test, n_test))
     ]
     return _Data(
-        dataset,
-        xs[0][:n_train],
+        ds.name,
+        xs[0].astype(np.uint8),
         np.asarray(ds.train.labels[:n_train]),
-        xs[1][:n_test],
+        xs[1].astype(np.uint8),
         np.asarray(ds.test.labels[:n_test]),
     )
 
 
-def measure(bug: Bug, dataset: str = "digits", n_train: int = 5000, n_test: int = 1000) -> Effect:
-    """Measure ``bug``'s effect on ``dataset``; see the module docstring."""
+def measure(bug: Bug, dataset="digits", n_train: int = 5000, n_test: int = 1000) -> Effect:
+    """Measure ``bug``'s effect on ``dataset`` (a name or an ImageDataset); see the module
+    docstring."""
     data = load_data(dataset, n_train, n_test)
     metric, unit, fn = MEASURES[bug.topic, bug.id]
-    buggy = float(fn(variant_namespace(bug), data))
-    fixed = float(fn(reference_namespace(bug.topic), data))
-    return Effect(bug.id, bug.topic, metric, buggy, fixed, unit, data.name, bug.reported)
+    with _one_thread() if bug.topic == "loops" else nullcontext():
+        buggy = _by_epoch(fn(variant_namespace(bug), data))
+        fixed = _by_epoch(fn(reference_namespace(bug.topic), data))
+    return Effect(
+        bug.id,
+        bug.topic,
+        metric,
+        buggy[-1],
+        fixed[-1],
+        unit,
+        data.name,
+        bug.reported,
+        buggy if len(buggy) > 1 else (),
+        fixed if len(fixed) > 1 else (),
+    )
+
+
+def _by_epoch(value) -> tuple[float, ...]:
+    """A measure's number, or its numbers after each epoch, as a tuple of floats."""
+    return tuple(float(v) for v in np.atleast_1d(value))
 
 
 # ---- knn --------------------------------------------------------------------------------
@@ -186,7 +213,7 @@ def _course_back_prop(ns):
     return back_prop
 
 
-def _train_mlp(ns, d: _Data, epochs: int = 10) -> list[np.ndarray]:
+def _train_mlp(ns, d: _Data, epochs: int = 10, after_epoch=None) -> list[np.ndarray]:
     x, _ = _features(d)
     t = np.eye(10)[d.y_train]
     sizes, batch = [x.shape[1], 32, 10], 8
@@ -197,14 +224,23 @@ def _train_mlp(ns, d: _Data, epochs: int = 10) -> list[np.ndarray]:
             layers = ns["init_layers"](batch, sizes)
             output, layers = ns["feed_forward"](x[i : i + batch], layers, weights)
             weights = back_prop(output, t[i : i + batch], layers, weights, batch, 1.0)
+        if after_epoch is not None:
+            after_epoch(weights)
     return weights
 
 
-def _mlp_train_loss(ns, d: _Data) -> float:
-    weights = _train_mlp(ns, d)
+def _mlp_train_loss(ns, d: _Data) -> list[float]:
+    """The mean training loss after each of 10 epochs."""
     x, _ = _features(d)
-    output, _ = ns["feed_forward"](x, ns["init_layers"](len(x), [x.shape[1], 32, 10]), weights)
-    return -np.mean(np.log(output[np.arange(len(x)), d.y_train]))
+    losses = []
+
+    def record(weights):
+        layers = ns["init_layers"](len(x), [x.shape[1], 32, 10])
+        output, _ = ns["feed_forward"](x, layers, weights)
+        losses.append(-np.mean(np.log(output[np.arange(len(x)), d.y_train])))
+
+    _train_mlp(ns, d, after_epoch=record)
+    return losses
 
 
 def _mlp_accuracy(ns, d: _Data) -> float:
@@ -223,13 +259,15 @@ def _mlp_first_layer_update(ns, d: _Data) -> float:
     output, layers = reference["feed_forward"](x, None, weights)
     right = reference["back_prop"](output, t, layers, weights, 64, 1.0)[0] - weights[0]
     got = ns["back_prop"](output, t, layers, weights, 64, 1.0)[0] - weights[0]
-    return 100 * np.linalg.norm(got - right) / np.linalg.norm(right)
+    return np.linalg.norm(got - right) / np.linalg.norm(right)
 
 
 def _mlp_seed_difference(ns, d: _Data) -> float:
+    """Share of the weights that differ between two inits with ``fix_seed=True`` (a share,
+    not the size of the difference: unseeded draws differ by a different amount each run)."""
     sizes = [d.x_train.shape[1], 32, 10]
     a, b = ns["init_weights"](sizes, fix_seed=True), ns["init_weights"](sizes, fix_seed=True)
-    return max(float(np.max(np.abs(u - v))) for u, v in zip(a, b, strict=True))
+    return np.mean(np.concatenate([(u != v).ravel() for u, v in zip(a, b, strict=True)]))
 
 
 # ---- conv2d, graph ---------------------------------------------------------------------
@@ -252,6 +290,11 @@ def _graph_gradient(ns, d: _Data) -> float:
 # ---- loops --------------------------------------------------------------------------------
 
 
+# The trained state of the loops' model, by a digest of its data: the five loops bugs
+# evaluate the same trained model, so it is trained once per data set.
+_TRAINED: dict[str, dict] = {}
+
+
 def _torch_setup(d: _Data):
     import torch
     from torch import nn
@@ -264,11 +307,36 @@ def _torch_setup(d: _Data):
     test = DataLoader(TensorDataset(x_test, torch.tensor(d.y_test)), batch_size=300)
     k = x_train.shape[1]
     model = nn.Sequential(nn.Linear(k, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 10))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     reference = reference_namespace("loops")
-    for epoch in range(1, 11):
-        reference["train_one_epoch"](train, model, "cpu", optimizer, 10, epoch)
+    key = _digest(d)
+    if key not in _TRAINED:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for epoch in range(1, 11):
+            reference["train_one_epoch"](train, model, "cpu", optimizer, 10, epoch)
+        _TRAINED[key] = {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(_TRAINED[key])
     return model, test, reference
+
+
+def _digest(d: _Data) -> str:
+    h = hashlib.sha256()
+    for a in (d.x_train, d.y_train, d.x_test, d.y_test):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+@contextmanager
+def _one_thread():
+    """Torch on one thread: the loops' model is tiny, and extra threads only wait on a
+    busy machine (ten times slower on two shared cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _loops_after_buggy_eval(ns, d: _Data) -> float:
@@ -334,8 +402,8 @@ MEASURES: dict[tuple[str, str], tuple[str, str, Callable]] = {
     ("mlp", "softmax-wrong-axis"): ("mean sum of a row's probabilities", "", _mlp_row_sum),
     ("mlp", "sigmoid-before-softmax"): ("training loss after 10 epochs", "nats", _mlp_train_loss),
     ("mlp", "backprop-updated-weights"): (
-        "error of the layer-1 update",
-        "%",
+        "relative error of the layer-1 update",
+        "fraction",
         _mlp_first_layer_update,
     ),
     ("mlp", "output-delta-sigmoid-prime"): (
@@ -343,7 +411,11 @@ MEASURES: dict[tuple[str, str], tuple[str, str, Callable]] = {
         "fraction",
         _mlp_accuracy,
     ),
-    ("mlp", "unseeded-init"): ("largest difference of two seeded inits", "", _mlp_seed_difference),
+    ("mlp", "unseeded-init"): (
+        "weights that differ between two seeded inits",
+        "fraction",
+        _mlp_seed_difference,
+    ),
     ("conv2d", "kernel-flipped"): (
         "largest difference from torch.conv2d (Sobel)",
         "",

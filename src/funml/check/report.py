@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,38 @@ class Report:
             "stdout_visibility": "hidden",
             "tests": tests,
         }
+
+    def __repr__(self) -> str:
+        """One line: topic, file, score and the failed checks with the bugs they match."""
+        failed = [
+            c.name + (f" [bug: {c.bug}]" if c.bug else "") for c in self.checks if not c.passed
+        ]
+        tail = f", failed {', '.join(failed)}" if failed else ", every check passed"
+        return (
+            f"<funml.check {self.topic} {Path(self.submission).name}: "
+            f"{self.score:g}/{self.max_score:g}{tail}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The table (check, points, passed, message), the notes and the score, for a notebook."""
+        e = html.escape
+        rows = "".join(
+            "<tr>"
+            f"<td><code>{e(c.name)}</code></td><td>{c.score:g}/{c.max_score:g}</td>"
+            f"<td>{'yes' if c.passed else '<strong>NO</strong>'}</td>"
+            f"<td>{e(c.message)}{f' [bug: <code>{e(c.bug)}</code>]' if c.bug else ''}"
+            + (f"<br><small>printed: {e(c.output[:200])}</small>" if c.output.strip() else "")
+            + "</td></tr>"
+            for c in self.checks
+        )
+        notes = "".join(f"<p><em>note:</em> {e(n)}</p>" for n in self.notes)
+        return (
+            f"<div><p><strong>funml check {e(self.topic)}</strong> "
+            f"<code>{e(Path(self.submission).name)}</code></p>"
+            "<table><thead><tr><th>check</th><th>points</th><th>passed</th><th>message</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>{notes}"
+            f"<p><strong>score: {self.score:g}/{self.max_score:g}</strong></p></div>"
+        )
 
     def format_table(self) -> str:
         """A text table (check, points, passed, message), what each check printed (cut

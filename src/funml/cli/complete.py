@@ -35,6 +35,7 @@ EXPERIMENTS = (
     "batchnorm",
     "activations",
     "pretrained",
+    "bugs",
 )
 # funml.nn.MODELS: what funml train, evaluate and summary build.
 MODELS = ("logreg", "mlp", "mlp2", "cnn", "cnn-small", "digits-cnn")

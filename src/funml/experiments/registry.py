@@ -27,6 +27,7 @@ MODULES = (
     "models",
     "networks",
     "pretrained",
+    "bugs",
 )
 
 
