@@ -23,10 +23,10 @@
 
 # %%
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+import funml
 
 submission = """
 import numpy as np
@@ -60,19 +60,14 @@ path = folder / "my_softmax.py"
 path.write_text(submission)
 
 # %% [markdown]
-# `funml check TOPIC FILE` prints a table of checks, a message for each that fails, and
-# the score. A notebook works as the FILE too.
+# `funml.check(TOPIC, FILE)` runs the file's functions in a separate, limited process and
+# returns a report: in a notebook it shows the table of checks, a message for each that
+# fails (naming the course bug it recognises), and the score. A notebook works as the FILE
+# too. On the command line the same is `funml check softmax my_softmax.py`.
 
 # %%
-funml_cli = [sys.executable, "-m", "funml"]
-has_check = subprocess.run([*funml_cli, "check", "--help"], capture_output=True).returncode == 0
-if has_check:
-    done = subprocess.run(
-        [*funml_cli, "check", "softmax", str(path)], capture_output=True, text=True
-    )
-    print(done.stdout or done.stderr)
-else:
-    print("This funml has no `funml check` yet; update funml to run this cell.")
+report = funml.check("softmax", path)
+report
 
 # %% [markdown]
 # Fix the bug (`x = x - x.max()` works on a copy) and check again: the message is gone.
@@ -81,11 +76,11 @@ else:
 path.write_text(
     submission.replace("x -= x.max()  # the bug: changes the caller's array", "x = x - x.max()")
 )
-if has_check:
-    done = subprocess.run(
-        [*funml_cli, "check", "softmax", str(path)], capture_output=True, text=True
-    )
-    print(done.stdout or done.stderr)
+fixed = funml.check("softmax", path)
+print(f"score: {fixed.score:g}/{fixed.max_score:g}")
+fixed
+
+# %%
 shutil.rmtree(folder)
 
 # %% [markdown]

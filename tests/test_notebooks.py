@@ -69,7 +69,6 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
     "08_check_your_implementation": ([], 0),
 }
 # Notebook -> text its outputs must hold: funml check names the bug, then passes the fix.
-# (Until the `check` command lands, notebook 8 says it is missing and runs on.)
 TEXT = {"08_check_your_implementation": ["[bug: input-mutated]", "score: 6/6"]}
 IMG_ALT = re.compile(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="([^"]*)"')
 
@@ -123,9 +122,10 @@ def test_notebook_runs_and_shows_its_figures(name, kernel_name, tmp_path, monkey
         assert any(c.startswith(caption) for c in captions), (caption, captions)
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= pngs
     assert list(work.iterdir()) == [], "a notebook wrote into its folder"
-    from funml.cli import COMMANDS
-
-    if "check" in COMMANDS:
-        printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-        for text in TEXT.get(name, []):
-            assert text in printed, (text, printed)
+    shown = "".join(
+        o.get("text", "")
+        + "".join(o.get("data", {}).get(k, "") for k in ("text/plain", "text/html"))
+        for o in outputs
+    )
+    for text in TEXT.get(name, []):
+        assert text in shown, (text, shown[-3000:])
