@@ -28,7 +28,21 @@ from funml.experiments.settings import DATASETS
 )
 @click.option("--jobs", type=int, default=1, show_default=True, help="Experiments in parallel.")
 @click.option("--pdf", is_flag=True, help="Also print the report to report.pdf (needs Chromium).")
-def run(names, list_, dataset, data_dir, images, quick, seed, out, jobs, pdf):
+@click.option(
+    "--recipe",
+    type=click.Choice(["course", "tuned"]),
+    default="course",
+    show_default=True,
+    help="How the torch models train: the course's recipes, or the tuned ones (funml train's).",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "bf16"]),
+    default="fp32",
+    show_default=True,
+    help="bf16: the torch models' forward passes in bfloat16 (CPUs with AVX-512 BF16 or AMX).",
+)
+def run(names, list_, dataset, data_dir, images, quick, seed, out, jobs, pdf, recipe, precision):
     """Run course experiments (default: all) and write runs/<name>-<time>/report.html.
 
     Each experiment prints a line with its status and time. The exit code is non-zero
@@ -49,6 +63,8 @@ def run(names, list_, dataset, data_dir, images, quick, seed, out, jobs, pdf):
         out=out,
         jobs=jobs,
         pdf=pdf,
+        recipe=recipe,
+        precision=precision,
     )
 
     def line(outcome) -> None:
