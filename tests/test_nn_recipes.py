@@ -80,3 +80,28 @@ def test_the_lab_trains_with_the_recipe_and_measures_fractions():
     assert metrics["recipe"] == expected | {"recipe": "course"}
     assert metrics["precision"] == "fp32" and metrics["threads"] == 1
     assert "curve" not in metrics["history"][0] and m.kernels.shape == (16, 1, 3, 3)
+
+
+def test_the_lab_shows_the_other_recipe_set():
+    from funml.experiments.context import Context
+    from funml.experiments.models import lab_epochs, measure_lab, present_digits_cnn
+    from funml.experiments.settings import RunSettings
+
+    context = Context(RunSettings(quick=True))
+    ds = context.digits()
+    m = measure_lab("digits-cnn", ds, context)
+    assert (m.settings.recipe, m.other.recipe) == ("course", "tuned")
+    assert m.other.source == "measured in this run, same data" and 0 < m.other.test_accuracy <= 1
+    assert m.epochs == m.other.epochs == context.sizes.digits_cnn_epochs
+    result = present_digits_cnn(m, 0.9, ds)
+    compared = [r for r in result.references if "course recipe vs tuned" in r.quantity]
+    assert compared[0].reference == m.other.test_accuracy
+    assert any("trained with the course recipe" in n for n in result.notes)
+    # Full runs on a 60,000-image set train for the recipe's epochs; Digits runs for the sizes'.
+    full = Context(RunSettings(dataset="fashion-mnist"))
+    assert lab_epochs("cnn", full, "course") == recipe("cnn", "course").epochs == 20
+    assert lab_epochs("mlp", full, "tuned") == recipe("mlp", "tuned").epochs
+    assert (
+        lab_epochs("cnn", Context(RunSettings()), "course")
+        == Context(RunSettings()).sizes.cnn_epochs
+    )

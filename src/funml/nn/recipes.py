@@ -55,7 +55,16 @@ TUNED = {
     "mlp2": Recipe("adam", 1e-3),
     "cnn-small": Recipe("adam", 1e-3),
     "logreg": Recipe("adam", 1e-3, gamma=0.85, epochs=20),
-    "digits-cnn": Recipe("adam", 1e-3, batch_size=16, epochs=30),  # 500 images: small batches
+    # 500 images: small batches; shifts of one pixel. 98.69% (seed 0), 98.84% (seed 1).
+    "digits-cnn": Recipe(
+        "adamw",
+        3e-3,
+        batch_size=16,
+        epochs=20,
+        weight_decay=0.05,
+        schedule="onecycle",
+        augment="shift",
+    ),
 }
 RECIPES: dict[str, dict[str, Recipe]] = {"course": COURSE, "tuned": TUNED}
 DEFAULT_RECIPES = "tuned"  # funml train's; the lab's default is "course"
