@@ -22,6 +22,8 @@ TRAIN = [
     "0.003",
     "--threads",
     "1",
+    "--schedule",
+    "step",  # a resumed run may then train for more epochs than planned
     "-q",
 ]
 

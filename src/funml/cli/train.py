@@ -143,10 +143,11 @@ RECIPE = "[default: the model's recipe]"
 def train(out, resume, job_file, **flags):
     """Train MODEL (mlp, mlp2, cnn, cnn-small, digits-cnn, logreg) on a data set.
 
-    Settings not given come from the model's recipe (funml.nn.recipes), the lab's way of
-    training it. Writes job.json (the resolved settings), metrics.json, model.pt (a
-    checkpoint after every epoch) and figures, then prints the final accuracy over the full
-    test split. Ctrl-C keeps the last finished epoch.
+    Settings not given come from the model's recipe (funml.nn.recipes): the tuned set
+    measured best on a CPU, or with --recipe course the course's own settings. Writes
+    job.json (the resolved settings), metrics.json, model.pt (a checkpoint after every
+    epoch) and figures, then prints the final accuracy over the full test split. Ctrl-C
+    keeps the last finished epoch.
 
     With --nproc N (and --nnodes M ...) the same loop runs in N x M processes with
     DistributedDataParallel, each on its shard of every epoch; the command prints the
