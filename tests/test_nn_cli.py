@@ -180,7 +180,7 @@ def test_recipe_and_precision_flags(tmp_path, monkeypatch):
         r.batch_size,
         r.optimizer,
     )
-    assert settings["precision"] == "fp32"
+    assert settings["precision"] == precision.default_precision("auto")
     monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
     monkeypatch.chdir(tmp_path)
     assert_one_sentence_error(

@@ -35,6 +35,11 @@ def _settings(**changes) -> TrainSettings:
         n_train=200,
         threads=1,
         quiet=True,
+        schedule="step",  # the plain loop, each test changing one option
+        weight_decay=0.0,
+        label_smoothing=0.0,
+        augment="none",
+        precision="fp32",
     )
     return dataclasses.replace(base, **changes).resolved()
 
@@ -226,3 +231,13 @@ def test_cuda_without_cuda_and_empty_splits_are_refused(digits, monkeypatch):
     )
     with pytest.raises(FunmlError, match="'empty-test' has an empty test split"):
         train(_settings(device="cpu"), dataset=empty)
+
+
+def test_bf16_is_the_default_only_where_the_cpu_computes_in_it(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(precision_module, "bf16_supported", lambda device: True)
+    assert TrainSettings("cnn").resolved().precision == "bf16"
+    assert TrainSettings("cnn", precision="fp32").resolved().precision == "fp32"
+    monkeypatch.setattr(precision_module, "bf16_supported", lambda device: False)
+    assert TrainSettings("cnn").resolved().precision == "fp32"
+    assert TrainSettings("cnn", device="cuda").resolved().precision == "fp32"

@@ -47,6 +47,13 @@ def _settings(**changes) -> TrainSettings:
         n_train=200,
         threads=1,
         quiet=True,
+        # The plain loop these tests are about (test_nn_options.py tests the other options).
+        optimizer="adam",
+        schedule="step",
+        weight_decay=0.0,
+        label_smoothing=0.0,
+        augment="none",
+        precision="fp32",
     )
     return dataclasses.replace(base, **changes).resolved()
 
@@ -140,7 +147,9 @@ def test_resume_after_the_process_is_killed(tmp_path, digits):
     """A real kill: SIGKILL `funml train` once it has checkpointed, then resume from disk."""
     out = tmp_path / "run"
     args = shlex.split(
-        "digits-cnn -d digits --n-train 64 --batch-size 32 --lr 0.003 --threads 1 -q"
+        "digits-cnn -d digits --n-train 64 --batch-size 32 --lr 0.003 --threads 1 -q "
+        "--optimizer adam --schedule step --weight-decay 0 --label-smoothing 0 --augment none "
+        "--precision fp32"
     )
     cmd = [sys.executable, "-m", "funml", "train", *args, "--epochs", "100000", "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -83,7 +83,7 @@ RECIPE = "[default: the model's recipe]"
     type=click.Choice(["fp32", "bf16"]),
     default=None,
     help="bf16: forward passes in bfloat16 (torch.autocast), for CPUs with AVX-512 BF16 or "
-    "AMX and GPUs [default: fp32].",
+    "AMX and GPUs [default: bf16 on such a CPU, else fp32].",
 )
 @click.option(
     "--threads",

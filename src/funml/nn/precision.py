@@ -28,6 +28,20 @@ def bf16_supported(device: torch.device) -> bool:
     return any(bool(getattr(torch.cpu, p, lambda: False)()) for p in probes)
 
 
+def default_precision(device: str) -> str:
+    """The precision a run on ``device`` ("auto", "cpu", "cuda...") takes when none is given:
+    bf16 on a CPU that computes in it natively, fp32 elsewhere.
+
+    Measured on this machine's AVX-512 BF16 CPU (benchmarks/train.py --only precision, the
+    tuned recipes for 10 epochs on full Fashion-MNIST, seed 0): bf16 kept the final test
+    accuracy within 0.2 points of fp32 (BF16_CHECK) and trained faster.
+    """
+    name = "cpu" if device == "auto" and not torch.cuda.is_available() else device
+    if name == "auto" or not name.startswith("cpu"):
+        return "fp32"  # GPUs: fp32 until measured there
+    return "bf16" if bf16_supported(torch.device("cpu")) else "fp32"
+
+
 def check_precision(precision: str, device: torch.device) -> None:
     """Raise FunmlError if ``precision`` is unknown or ``device`` cannot compute in it."""
     if precision not in PRECISIONS:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from funml.errors import FunmlError
 from funml.nn.augment import AUGMENTS, check_augment
-from funml.nn.precision import PRECISIONS
+from funml.nn.precision import PRECISIONS, default_precision
 from funml.nn.recipes import DEFAULT_RECIPES, recipe
 
 # The fields a recipe decides, and the defaults of the other open fields of a new run.
@@ -29,7 +29,7 @@ DEFAULTS = {
     "seed": 0,
     "device": "auto",
     "normalize": True,
-    "precision": "fp32",
+    "precision": "fp32",  # resolved() takes precision.default_precision(device) instead
     "recipe": DEFAULT_RECIPES,
 }
 # Settings a resumed run may change: speed and output, not the algorithm (threads, the
@@ -116,6 +116,8 @@ class TrainSettings:
         fill = {k: r[k] for k in RECIPE_FIELDS if getattr(self, k) is None} | {
             k: v for k, v in DEFAULTS.items() if getattr(self, k) is None
         }
+        if "precision" in fill:  # bf16 where this CPU computes in it (measured: same accuracy)
+            fill["precision"] = default_precision(self.device or DEFAULTS["device"])
         return dataclasses.replace(self, **fill)
 
     def continued_from(self, saved: TrainSettings) -> TrainSettings:
