@@ -85,16 +85,50 @@ TARGETS = {
     "mlp": ("fashion-mnist", 0.90),
     "digits-cnn": ("digits", 0.98),
 }
-# A search over alternatives to the recipes: changes to a recipe, tried with --only search.
-# Measured earlier (final test accuracy, 10 epochs): cnn Adam 2e-3 91.45% (recipe 1e-3:
-# 91.06%), gamma 0.8 91.11%; mlp Adam 1e-3 with gamma 0.7 89.70% (recipe, the course's
-# constant 5e-4: 88.40%), 5e-4 with gamma 0.8 89.40%; logreg (20 epochs) constant Adam 1e-3
-# 84.01%, SGD 1e-2 momentum 0.9 83.02%.
+# A search over alternatives to the tuned recipes: changes to a recipe, tried with --only
+# search. Measured on this machine (busy: load 7-15 on 2 cores), 10 epochs, seed 0, fp32,
+# final test accuracy on all 10,000 Fashion-MNIST test images:
+# - cnn: AdamW 3e-3 onecycle, weight decay 0.05, label smoothing 0.1, batch 128 (the tuned
+#   recipe) 91.81% (bf16: 91.86%); the same with shifts of 2 px and flips 90.50%; AdamW
+#   2e-3 batch 64 with flips 91.50%; with shifts of 1 px and flips about 91% (best 90.37% by
+#   epoch 8 when stopped). Earlier: Adam 1e-3 with gamma 0.7 91.06%, Adam 2e-3 91.45%.
+# - mlp: AdamW 1e-3 onecycle, weight decay 0.05, label smoothing 0.1, batch 128 (tuned)
+#   89.92% (bf16: 90.13%); batch 64 89.99%; without label smoothing 89.78%; with flips 89.44%
+#   (lr 1e-3) and 89.38% (lr 2e-3). Earlier: Adam 1e-3 gamma 0.7 89.70%, Adam 5e-4 88.40%.
+# - logreg, 10 epochs: Adam 1e-3 cosine, batch 64 (tuned) 84.59%; AdamW 2e-3 onecycle batch
+#   128 84.57%. Earlier (20 epochs): Adam 1e-3 gamma 0.85 84.59%.
+# - digits-cnn on Digits: AdamW 3e-3 onecycle, weight decay 0.05, 1-px shifts, batch 16, 20
+#   epochs (tuned) 98.69% (seed 1: 98.84%); 10 epochs 98.07% (seeds 1, 2: 98.38%, 97.69%);
+#   with label smoothing 0.1 97.84%; without shifts 97.69%; Adam 1e-3, 30 epochs 97.53%.
+_TUNED_CNN = {"optimizer": "adamw", "lr": 3e-3, "schedule": "onecycle", "weight_decay": 0.05}
 SEARCH = {
-    "cnn": [{"lr": 2e-3}, {"gamma": 0.8}],
-    "mlp": [{"lr": 1e-3, "gamma": 0.7}, {"gamma": 0.8}],
-    "logreg": [{"gamma": None}, {"optimizer": "sgd", "lr": 1e-2, "gamma": None}],
-    "digits-cnn": [{"batch_size": 64}],
+    "cnn": [
+        {**_TUNED_CNN, "augment": "shift-flip"},
+        {**_TUNED_CNN, "lr": 2e-3, "batch_size": 64, "augment": "flip"},
+        {
+            "optimizer": "adam",
+            "lr": 1e-3,
+            "gamma": 0.7,
+            "schedule": "step",
+            "weight_decay": 0.0,
+            "label_smoothing": 0.0,
+        },
+    ],
+    "mlp": [
+        {"batch_size": 64},
+        {"label_smoothing": 0.0},
+        {"augment": "flip"},
+        {
+            "optimizer": "adam",
+            "lr": 1e-3,
+            "gamma": 0.7,
+            "schedule": "step",
+            "weight_decay": 0.0,
+            "label_smoothing": 0.0,
+        },
+    ],
+    "logreg": [{"optimizer": "adamw", "lr": 2e-3, "schedule": "onecycle", "batch_size": 128}],
+    "digits-cnn": [{"epochs": 10}, {"label_smoothing": 0.1}, {"augment": "none"}],
 }
 
 
@@ -150,7 +184,9 @@ def course_epoch(model_name: str, split: Split, threads: int | None) -> float:
 def funml_epoch(model_name: str, ds: ImageDataset, n: int, **changes) -> float:
     """One epoch of funml's loop on the first n training images; images per second."""
     s = TrainSettings(model_name, ds.name, epochs=1, batch_size=64, lr=1e-3, n_train=n, quiet=True)
-    run = dataclasses.replace(s.resolved(), **changes)
+    plain = {"optimizer": "adam", "schedule": "step", "gamma": None, "weight_decay": 0.0}
+    plain |= {"label_smoothing": 0.0, "augment": "none", "precision": "fp32"}  # the course's
+    run = dataclasses.replace(s.resolved(), **(plain | changes))
     return train(run, dataset=ds).history[0].images_per_second
 
 
@@ -696,11 +732,14 @@ def levers(ds: ImageDataset, n: int, repeat: int) -> None:
         line = " | ".join(f"{k} {max(v):,.0f}" for k, v in runs.items())
         print(f"RESULT {name} img/s: {line}")
         eager, compiled = compile_epochs(name, ds, n, base.batch_size)
+        scale = len(ds.train) / n  # to full epochs
+        compiling = compiled[0] - compiled[1]
         print(
-            f"RESULT {name} torch.compile: eager {eager[1]:.2f} s per epoch; compiled "
-            f"{compiled[1]:.2f} s per epoch after {compiled[0] - compiled[1]:.1f} s of "
-            f"compiling; over 10 epochs {10 * eager[1]:.1f} s eager, "
-            f"{compiled[0] + 9 * compiled[1]:.1f} s compiled"
+            f"RESULT {name} torch.compile (fp32, a plain batched loop): eager {eager[1]:.2f} s "
+            f"and compiled {compiled[1]:.2f} s per {n:,} images, after {compiling:.1f} s of "
+            f"compiling; projected over 10 full epochs of {len(ds.train):,}: "
+            f"{10 * scale * eager[1]:.0f} s eager, {compiling + 10 * scale * compiled[1]:.0f} s "
+            "compiled"
         )
 
 
