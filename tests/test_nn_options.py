@@ -241,3 +241,11 @@ def test_bf16_is_the_default_only_where_the_cpu_computes_in_it(monkeypatch):
     monkeypatch.setattr(precision_module, "bf16_supported", lambda device: False)
     assert TrainSettings("cnn").resolved().precision == "fp32"
     assert TrainSettings("cnn", device="cuda").resolved().precision == "fp32"
+
+
+def test_gamma_belongs_to_the_step_schedule():
+    with pytest.raises(FunmlError, match="--gamma sets the step schedule's decay, but this run's"):
+        TrainSettings("cnn", gamma=0.7).resolved()  # the tuned cnn runs onecycle
+    assert TrainSettings("cnn", gamma=0.7, schedule="step").resolved().gamma == 0.7
+    # A recipe's decay is dropped, not kept unused, when another schedule is asked for.
+    assert TrainSettings("mlp2", recipe="course", schedule="cosine").resolved().gamma is None

@@ -118,6 +118,13 @@ class TrainSettings:
         }
         if "precision" in fill:  # bf16 where this CPU computes in it (measured: same accuracy)
             fill["precision"] = default_precision(self.device or DEFAULTS["device"])
+        if (self.schedule or fill["schedule"]) != "step":  # gamma is the step schedule's
+            if self.gamma is not None:
+                raise FunmlError(
+                    f"--gamma sets the step schedule's decay, but this run's schedule is "
+                    f"{self.schedule or fill['schedule']}; add --schedule step or drop --gamma."
+                )
+            fill["gamma"] = None
         return dataclasses.replace(self, **fill)
 
     def continued_from(self, saved: TrainSettings) -> TrainSettings:
