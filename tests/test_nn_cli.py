@@ -22,6 +22,8 @@ TRAIN = [
     "0.003",
     "--threads",
     "1",
+    "--schedule",
+    "step",  # a resumed run may then train for more epochs than planned
     "-q",
 ]
 
@@ -113,6 +115,13 @@ def test_summary():
         (["train", "-d", "digits"], ["Name a MODEL"]),
         (["summary", "cnn", "-d", "digits"], ["16x16"]),
         (["evaluate", "missing.pt"], ["does not exist"]),
+        (["train", "digits-cnn", "-d", "digits", "--lr", "nan"], ["--lr must be finite"]),
+        (["train", "digits-cnn", "-d", "digits", "--seed", "-3"], ["--seed must be in 0.."]),
+        (["train", "digits-cnn", "-d", "digits", "--threads", "0"], ["--threads must be at"]),
+        (["train", "digits-cnn", "-d", "digits", "--momentum", "inf"], ["--momentum must be"]),
+        (["train", "digits-cnn", "-d", "digits", "--gamma", "0"], ["--gamma must be finite"]),
+        (["train", "digits-cnn", "-d", "digits", "--device", "meta"], ["cannot train here"]),
+        (["train", "digits-cnn", "-d", "digits", "--augment", "flip"], ["flips turn digits"]),
     ],
 )
 def test_bad_input_is_one_sentence(args, needles, tmp_path, monkeypatch):
@@ -155,3 +164,26 @@ def test_flags_not_given_come_from_the_models_recipe(tmp_path):
 def test_the_job_option_is_for_torchrun_workers(trained, tmp_path):
     out, _ = trained
     assert_one_sentence_error(_invoke("train", "--job", str(out / "job.json")), "under torchrun")
+
+
+def test_recipe_and_precision_flags(tmp_path, monkeypatch):
+    from funml.nn import precision, recipe
+
+    out = tmp_path / "run"
+    args = ["train", "digits-cnn", "-d", "digits", "--epochs", "1", "--n-train", "64", "-q"]
+    result = _invoke(*args, "--recipe", "course", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    settings = json.loads((out / "job.json").read_text())["settings"]
+    r = recipe("digits-cnn", "course")
+    assert (settings["recipe"], settings["batch_size"], settings["optimizer"]) == (
+        "course",
+        r.batch_size,
+        r.optimizer,
+    )
+    assert settings["precision"] == precision.default_precision("auto")
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: False)
+    monkeypatch.chdir(tmp_path)
+    assert_one_sentence_error(
+        _invoke(*args, "--precision", "bf16"), "no native bfloat16 support", "fp32"
+    )
+    assert not (tmp_path / "runs").exists()

@@ -49,9 +49,10 @@ linux_only = pytest.mark.skipif(
     not Path("/proc/self/task").is_dir(), reason="finds the worker to kill through /proc"
 )
 
-ARGS = "mlp2 -d digits --epochs 2 --batch-size 64 --lr 0.003 --threads 1 -q"
+# fp32: one process and two agree to float rounding (bf16 rounds far more coarsely).
+ARGS = "mlp2 -d digits --epochs 2 --batch-size 64 --lr 0.003 --threads 1 -q --precision fp32"
 SETTINGS = TrainSettings(
-    "mlp2", "digits", epochs=2, batch_size=64, lr=0.003, threads=1, quiet=True
+    "mlp2", "digits", epochs=2, batch_size=64, lr=0.003, threads=1, quiet=True, precision="fp32"
 ).resolved()
 LAUNCH_TIMEOUT = 120  # seconds for one launch of two workers, on a busy 2-core machine
 
@@ -205,7 +206,7 @@ def _start_and_kill_rank_1(cmd: list[str], out: Path) -> tuple[subprocess.Popen,
     return proc, workers, time.monotonic()
 
 
-LONG = "mlp2 -d digits --batch-size 16 --lr 0.003 --threads 1 -q"
+LONG = "mlp2 -d digits --batch-size 16 --lr 0.003 --threads 1 -q --precision fp32"
 
 
 @needs_two_cores

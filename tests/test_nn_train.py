@@ -47,6 +47,13 @@ def _settings(**changes) -> TrainSettings:
         n_train=200,
         threads=1,
         quiet=True,
+        # The plain loop these tests are about (test_nn_options.py tests the other options).
+        optimizer="adam",
+        schedule="step",
+        weight_decay=0.0,
+        label_smoothing=0.0,
+        augment="none",
+        precision="fp32",
     )
     return dataclasses.replace(base, **changes).resolved()
 
@@ -140,7 +147,9 @@ def test_resume_after_the_process_is_killed(tmp_path, digits):
     """A real kill: SIGKILL `funml train` once it has checkpointed, then resume from disk."""
     out = tmp_path / "run"
     args = shlex.split(
-        "digits-cnn -d digits --n-train 64 --batch-size 32 --lr 0.003 --threads 1 -q"
+        "digits-cnn -d digits --n-train 64 --batch-size 32 --lr 0.003 --threads 1 -q "
+        "--optimizer adam --schedule step --weight-decay 0 --label-smoothing 0 --augment none "
+        "--precision fp32"
     )
     cmd = [sys.executable, "-m", "funml", "train", *args, "--epochs", "100000", "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -257,11 +266,11 @@ def test_corrupt_and_foreign_checkpoints_are_refused(digits, tmp_path):
 
 
 def test_bad_settings_are_one_sentence(digits):
-    with pytest.raises(FunmlError, match="Optimizer 'rmsprop' is unknown"):
+    with pytest.raises(FunmlError, match="--optimizer 'rmsprop' is unknown"):
         train(_settings(optimizer="rmsprop"), dataset=digits)
     with pytest.raises(FunmlError, match="does not fit data set 'digits'"):
         train(_settings(model="cnn"), dataset=digits)
-    with pytest.raises(FunmlError, match="batch_size must be at least 1"):
+    with pytest.raises(FunmlError, match="--batch-size must be at least 1"):
         train(_settings(batch_size=0), dataset=digits)
     with pytest.raises(ValueError, match=r"not decided: .*optimizer, lr"):
         train(TrainSettings("digits-cnn", "digits", epochs=1, batch_size=32), dataset=digits)
@@ -307,7 +316,7 @@ def test_settings_resolve_from_the_recipe_once():
     done = open_.resolved()
     assert not done.open_fields
     r = recipe("digits-cnn")
-    assert (done.epochs, done.batch_size, done.optimizer) == (r.epochs, r.batch_size, "adam")
+    assert (done.epochs, done.batch_size, done.optimizer) == (r.epochs, r.batch_size, r.optimizer)
     assert done.lr == 3e-3 and done.dataset == "fashion-mnist" and done.seed == 0
     assert done.resolved() == done
     # Resuming: the RESUMABLE fields change, any other decided field must agree.
@@ -316,5 +325,5 @@ def test_settings_resolve_from_the_recipe_once():
         TrainSettings(lr=0.1).continued_from(done)
     with pytest.raises(FunmlError, match="Unknown model 'resnet'"):
         TrainSettings("resnet").resolved()
-    with pytest.raises(FunmlError, match="gamma must be in"):
+    with pytest.raises(FunmlError, match=r"--gamma must be finite and in \(0, 1\]"):
         TrainSettings(gamma=1.5)

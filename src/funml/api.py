@@ -39,6 +39,8 @@ def run(
     images: str | os.PathLike | None = None,
     quick: bool = False,
     seed: int = 0,
+    recipe: str = "course",
+    precision: str = "fp32",
     out: str | os.PathLike | None = None,
 ) -> Outcome:
     """Run the experiment ``name`` in this process and return its outcome.
@@ -47,7 +49,7 @@ def run(
     ----------
     name : str
         An experiment, as ``funml run --list`` names them (``"pca"``, ``"knn"``, ...).
-    dataset, data_dir, images, quick, seed
+    dataset, data_dir, images, quick, seed, recipe, precision
         As ``funml run``'s flags of the same names.
     out : path, optional
         A new or empty folder to write the run to (``report.html``, ``metrics.json``,
@@ -59,7 +61,15 @@ def run(
         ``.result`` holds the numbers, verdict and answer; ``.figures`` the live Figures.
     """
     kept = run_all(
-        [name], dataset=dataset, data_dir=data_dir, images=images, quick=quick, seed=seed, out=out
+        [name],
+        dataset=dataset,
+        data_dir=data_dir,
+        images=images,
+        quick=quick,
+        seed=seed,
+        recipe=recipe,
+        precision=precision,
+        out=out,
     )
     return kept[name]
 
@@ -72,6 +82,8 @@ def run_all(
     images: str | os.PathLike | None = None,
     quick: bool = False,
     seed: int = 0,
+    recipe: str = "course",
+    precision: str = "fp32",
     out: str | os.PathLike | None = None,
     jobs: int = 1,
     pdf: bool = False,
@@ -87,6 +99,8 @@ def run_all(
         images=_path(images),
         quick=quick,
         seed=seed,
+        recipe=recipe,
+        precision=precision,
         out=_path(out),
         jobs=jobs,
         pdf=pdf,
@@ -104,6 +118,12 @@ def train(
     lr: float | None = None,
     momentum: float | None = None,
     gamma: float | None = None,
+    weight_decay: float | None = None,
+    label_smoothing: float | None = None,
+    schedule: str | None = None,
+    augment: str | None = None,
+    recipe: str | None = None,
+    precision: str | None = None,
     seed: int | None = None,
     normalize: bool | None = None,
     n_train: int | None = None,
@@ -127,8 +147,10 @@ def train(
     dataset : str, optional
         ``digits`` (offline, bundled), ``mnist``, ``fashion-mnist`` (the default, as on the
         command line), ``csv:PATH`` or ``folder:PATH``.
-    epochs, batch_size, optimizer, lr, momentum, gamma, seed, normalize, n_train, device, threads
+    epochs, batch_size, optimizer, lr, momentum, gamma, weight_decay, label_smoothing
         As ``funml train``'s flags.
+    schedule, augment, recipe, precision, seed, normalize, n_train, device, threads
+        As ``funml train``'s flags (``recipe``: ``tuned``, the default, or ``course``).
     quiet : bool
         No progress bar and no per-epoch lines.
     resume : path, optional
@@ -161,6 +183,12 @@ def train(
         lr=lr,
         momentum=momentum,
         gamma=gamma,
+        weight_decay=weight_decay,
+        label_smoothing=label_smoothing,
+        schedule=schedule,
+        augment=augment,
+        recipe=recipe,
+        precision=precision,
         seed=seed,
         normalize=normalize,
         n_train=n_train,

@@ -36,6 +36,20 @@ from funml.experiments.settings import DATASETS
 @click.option("--jobs", type=int, default=1, show_default=True, help="Experiments in parallel.")
 @click.option("--pdf", is_flag=True, help="Also print the report to report.pdf (needs Chromium).")
 @click.option(
+    "--recipe",
+    type=click.Choice(["course", "tuned"]),
+    default="course",
+    show_default=True,
+    help="How the torch models train: the course's recipes, or the tuned ones (funml train's).",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "bf16"]),
+    default="fp32",
+    show_default=True,
+    help="bf16: the torch models' forward passes in bfloat16 (CPUs with AVX-512 BF16 or AMX).",
+)
+@click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Re-run the run that wrote this settings.json: its experiments and settings, "

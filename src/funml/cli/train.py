@@ -36,7 +36,14 @@ RECIPE = "[default: the model's recipe]"
     default=None,
     help=f"Samples per optimizer step: the GLOBAL batch, split evenly over all processes {RECIPE}.",
 )
-@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None, help=RECIPE)
+@click.option(
+    "--recipe",
+    type=click.Choice(["tuned", "course"]),
+    default=None,
+    help="Recipe set the settings not given come from: tuned (measured best here) or course "
+    "(the course's own) [default: tuned].",
+)
+@click.option("--optimizer", type=click.Choice(["adam", "adamw", "sgd"]), default=None, help=RECIPE)
 @click.option("--lr", type=float, default=None, help=f"Learning rate {RECIPE}.")
 @click.option("--momentum", type=float, default=None, help=f"SGD momentum {RECIPE}.")
 @click.option(
@@ -45,7 +52,28 @@ RECIPE = "[default: the model's recipe]"
     default=None,
     help=f"Multiply the learning rate by GAMMA after every epoch; 1 keeps it constant {RECIPE}.",
 )
-@click.option("--seed", type=int, default=None, help="Random seed [default: 0].")
+@click.option(
+    "--schedule",
+    type=click.Choice(["step", "cosine", "onecycle"]),
+    default=None,
+    help=f"Learning-rate schedule: step (--gamma per epoch), cosine or onecycle (per batch; "
+    f"--lr is the peak) {RECIPE}.",
+)
+@click.option("--weight-decay", type=float, default=None, help=f"Weight decay {RECIPE}.")
+@click.option(
+    "--label-smoothing",
+    type=float,
+    default=None,
+    help=f"Weight of the uniform target in the loss, in [0, 1) {RECIPE}.",
+)
+@click.option(
+    "--augment",
+    type=click.Choice(["none", "shift", "flip", "shift-flip"]),
+    default=None,
+    help=f"Random shifts of up to 2 pixels (1 on 8x8) and/or left-right mirror images (not "
+    f"for digits) of each training batch {RECIPE}.",
+)
+@click.option("--seed", type=int, default=None, help="Random seed, 0..2**32-1 [default: 0].")
 @click.option(
     "--normalize/--no-normalize",
     default=None,
@@ -53,6 +81,13 @@ RECIPE = "[default: the model's recipe]"
 )
 @click.option("--n-train", type=int, default=None, help="Train on the first N images only.")
 @click.option("--device", default=None, help="auto, cpu or cuda [default: auto].")
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "bf16"]),
+    default=None,
+    help="bf16: forward passes in bfloat16 (torch.autocast), for CPUs with AVX-512 BF16 or "
+    "AMX and GPUs [default: bf16 on such a CPU, else fp32].",
+)
 @click.option(
     "--threads",
     type=int,
@@ -111,10 +146,11 @@ RECIPE = "[default: the model's recipe]"
 def train(out, resume, job_file, **flags):
     """Train MODEL (mlp, mlp2, cnn, cnn-small, digits-cnn, logreg) on a data set.
 
-    Settings not given come from the model's recipe (funml.nn.recipes), the lab's way of
-    training it. Writes job.json (the resolved settings), metrics.json, model.pt (a
-    checkpoint after every epoch) and figures, then prints the final accuracy over the full
-    test split. Ctrl-C keeps the last finished epoch.
+    Settings not given come from the model's recipe (funml.nn.recipes): the tuned set
+    measured best on a CPU, or with --recipe course the course's own settings. Writes
+    job.json (the resolved settings), metrics.json, model.pt (a checkpoint after every
+    epoch) and figures, then prints the final accuracy over the full test split. Ctrl-C
+    keeps the last finished epoch.
 
     With --nproc N (and --nnodes M ...) the same loop runs in N x M processes with
     DistributedDataParallel, each on its shard of every epoch; the command prints the

@@ -4,12 +4,18 @@
 :mod:`funml.experiments.data28` for what they train on in a Digits run. `digits-cnn`
 always trains on the 8x8 Digits. Each experiment measures (:func:`measure_model` and the
 records below), then presents the record (``present_*``).
+
+The run's recipe set (``--recipe``, default ``course``: the course's own settings) decides
+how the models train, and in a full run on MNIST or Fashion-MNIST also for how many epochs
+(the recipe's); quick runs and the small data of a Digits run keep the run's sizes. Where
+the other set trains a model differently, its accuracy is shown beside: measured in the
+same run when that is cheap (quick runs, Digits), otherwise the benchmark's figure.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,8 +38,25 @@ HAND_PARAMS = {
     "logreg": 784 * 10 + 10,
     "digits-cnn": (9 * 16 + 16) + (16 * 9 * 32 + 32) + (512 * 10 + 10),
 }
-# The recipe fields a model section reports (the epochs are the run size's).
-RECIPE_KEYS = ("optimizer", "lr", "batch_size", "gamma")
+# The recipe fields a model section reports (the epochs are reported on their own).
+RECIPE_KEYS = ("recipe", "optimizer", "lr", "batch_size", "momentum", "gamma")
+RECIPE_KEYS += ("weight_decay", "label_smoothing", "schedule", "augment")
+# The other recipe set's accuracy where a full run does not measure it: benchmarks/train.py
+# --only accuracy on full Fashion-MNIST (10,000 test images), each with its recipe's epochs.
+BENCHMARK_ACCURACY: dict[str, dict[str, float]] = {
+    "course": {"mlp": 0.8795, "logreg": 0.8430, "mlp2": 0.8589, "cnn-small": 0.8675},
+    "tuned": {"cnn": 0.9181, "mlp": 0.8992, "logreg": 0.8459, "mlp2": 0.8794, "cnn-small": 0.8849},
+}
+
+
+@dataclass(frozen=True)
+class RecipeComparison:
+    """The same model trained with the other recipe set. Accuracy a fraction; None: unknown."""
+
+    recipe: str  # the other set's name
+    test_accuracy: float | None
+    epochs: int | None
+    source: str  # where the figure comes from
 
 
 @dataclass(frozen=True)
@@ -46,6 +69,7 @@ class ModelMeasurement:
     n_test: int
     epochs: int
     settings: TrainSettings  # resolved: the recipe and the seed
+    threads: int  # torch CPU threads the training used
     parameters: int
     flops_per_image: int
     test_accuracy: float  # full test split, after the last epoch
@@ -57,6 +81,7 @@ class ModelMeasurement:
     summary: ModelSummary  # the layer table
     predictions: np.ndarray  # predicted class of every test image, (n_test,)
     kernels: np.ndarray | None  # first convolution's weights (out, in, kh, kw); None: no conv
+    other: RecipeComparison | None = None  # None: both recipe sets train it alike
 
     def metrics(self) -> dict:
         """The numbers for metrics.json: everything but the arrays and the table."""
@@ -67,6 +92,8 @@ class ModelMeasurement:
             "n_test": self.n_test,
             "epochs": self.epochs,
             "recipe": {k: getattr(self.settings, k) for k in RECIPE_KEYS},
+            "precision": self.settings.precision,
+            "threads": self.threads,
             "parameters": self.parameters,
             "flops_per_image": self.flops_per_image,
             "test_accuracy": self.test_accuracy,
@@ -75,6 +102,7 @@ class ModelMeasurement:
             "images_per_second": self.images_per_second,
             "train_seconds": self.train_seconds,
             "history": [_without_curve(r) for r in self.history],
+            "other_recipe": asdict(self.other) if self.other is not None else None,
         }
 
 
@@ -82,8 +110,16 @@ def _without_curve(record: EpochRecord) -> dict:
     return {k: v for k, v in record.to_dict().items() if k != "curve"}
 
 
-def lab_settings(name: str, ds: ImageDataset, epochs: int, seed: int) -> TrainSettings:
-    """How the lab trains ``name`` on ``ds``: the model's recipe, for ``epochs``."""
+def lab_settings(
+    name: str,
+    ds: ImageDataset,
+    epochs: int,
+    seed: int,
+    recipe: str = "course",
+    precision: str = "fp32",
+) -> TrainSettings:
+    """How the lab trains ``name`` on ``ds``: the model's recipe in set ``recipe``, for
+    ``epochs``."""
     from funml.nn import TrainSettings
 
     return TrainSettings(
@@ -91,16 +127,41 @@ def lab_settings(name: str, ds: ImageDataset, epochs: int, seed: int) -> TrainSe
         dataset=ds.name,
         epochs=epochs,
         seed=seed,
+        recipe=recipe,
+        precision=precision,
         quiet=not sys.stdout.isatty(),  # progress bar and epoch lines on a terminal only
     ).resolved()
 
 
-def measure_model(name: str, ds: ImageDataset, epochs: int, *, seed: int = 0) -> ModelMeasurement:
+def lab_epochs(name: str, context, recipe: str) -> int:
+    """Epochs of ``name`` in this run: the recipe's in a full run on a 60,000-image data set
+    (and always for digits-cnn), the run's sizes in quick runs and on Digits."""
+    from funml.nn import recipe as recipe_of
+
+    sizes = context.sizes
+    by_size = {"cnn": sizes.cnn_epochs, "logreg": sizes.logreg_epochs}
+    by_size["digits-cnn"] = sizes.digits_cnn_epochs
+    if context.settings.quick:
+        return by_size.get(name, sizes.torch_epochs)
+    if name == "digits-cnn" or context.settings.dataset != "digits":
+        return recipe_of(name, recipe).epochs
+    return by_size.get(name, sizes.torch_epochs)
+
+
+def measure_model(
+    name: str,
+    ds: ImageDataset,
+    epochs: int,
+    *,
+    seed: int = 0,
+    recipe: str = "course",
+    precision: str = "fp32",
+) -> ModelMeasurement:
     """Train ``name`` on ``ds`` with its recipe and measure it (no figures, no prose)."""
     from funml.nn import predict_split, summary, train
     from funml.nn.figures import first_conv_weight
 
-    settings = lab_settings(name, ds, epochs, seed)
+    settings = lab_settings(name, ds, epochs, seed, recipe, precision)
     with timer() as t:
         result = train(settings, dataset=ds)
     table = summary(result.model, (1, *ds.image_shape))
@@ -113,6 +174,7 @@ def measure_model(name: str, ds: ImageDataset, epochs: int, *, seed: int = 0) ->
         n_test=len(ds.test),
         epochs=epochs,
         settings=settings,
+        threads=result.info["environment"]["threads"],
         parameters=table.total_params,
         flops_per_image=table.flops,
         test_accuracy=result.test.accuracy,
@@ -125,6 +187,79 @@ def measure_model(name: str, ds: ImageDataset, epochs: int, *, seed: int = 0) ->
         predictions=predict_split(result.model, ds.test, result.normalization).numpy(),
         kernels=first_conv_weight(result.model) if has_conv else None,
     )
+
+
+def measure_lab(name: str, ds: ImageDataset, context) -> ModelMeasurement:
+    """``name`` trained as this run asks (recipe set, precision, epochs), and compared with
+    the other recipe set where they differ."""
+    run = context.settings
+    epochs = lab_epochs(name, context, run.recipe)
+    m = measure_model(
+        name, ds, epochs, seed=context.seed, recipe=run.recipe, precision=run.precision
+    )
+    return replace(m, other=compare_recipes(m, ds, context))
+
+
+def compare_recipes(m: ModelMeasurement, ds: ImageDataset, context) -> RecipeComparison | None:
+    """The other recipe set's accuracy for ``m``'s model: trained here when cheap (quick
+    runs, Digits), else the benchmark's figure for full Fashion-MNIST; None where both sets
+    hold the same recipe."""
+    from funml.nn import train
+    from funml.nn.recipes import differs
+    from funml.nn.recipes import recipe as recipe_of
+
+    run, name = context.settings, m.model
+    other = "tuned" if run.recipe == "course" else "course"
+    if not differs(name):
+        return None
+    if run.quick or run.dataset == "digits":
+        epochs = lab_epochs(name, context, other)
+        settings = lab_settings(name, ds, epochs, context.seed, other, run.precision)
+        if replace(settings, recipe=run.recipe) == m.settings:  # they differ in epochs only
+            return RecipeComparison(other, m.test_accuracy, epochs, "the same training here")
+        accuracy = train(settings, dataset=ds).test.accuracy
+        return RecipeComparison(other, accuracy, epochs, "measured in this run, same data")
+    accuracy = BENCHMARK_ACCURACY[other].get(name) if ds.name == "fashion-mnist" else None
+    if accuracy is None:
+        return RecipeComparison(other, None, None, f"not measured on {ds.name}")
+    source = "benchmarks/train.py on full Fashion-MNIST, not this run"
+    return RecipeComparison(other, accuracy, recipe_of(name, other).epochs, source)
+
+
+def recipe_note(m: ModelMeasurement) -> str:
+    """Which recipe trained ``m``, in one sentence."""
+    s = m.settings
+    parts = [f"{s.optimizer} lr {s.lr:g}", f"batch {s.batch_size}", f"{m.epochs} epochs"]
+    if s.optimizer == "sgd":
+        parts.append(f"momentum {s.momentum:g}")
+    if s.schedule == "step" and s.gamma:
+        parts.append(f"lr x{s.gamma:g} per epoch")
+    if s.schedule != "step":
+        parts.append(f"{s.schedule} schedule")
+    if s.weight_decay:
+        parts.append(f"weight decay {s.weight_decay:g}")
+    if s.label_smoothing:
+        parts.append(f"label smoothing {s.label_smoothing:g}")
+    if s.augment != "none":
+        parts.append(f"augmentation {s.augment}")
+    note = (
+        f"{m.model} trained with the {s.recipe} recipe ({', '.join(parts)}), in {s.precision} "
+        f"on {m.threads} thread(s)."
+    )
+    if s.recipe == "course" and s.gamma:
+        note += f" The course defined the decay {s.gamma:g} but never applied it; here it is."
+    return note
+
+
+def _recipe_refs(m: ModelMeasurement) -> list[Reference]:
+    o = m.other
+    if o is None:
+        return []
+    label = f"{m.model}: test accuracy, {m.settings.recipe} recipe vs {o.recipe}"
+    if o.test_accuracy is None:
+        return [Reference(label, m.test_accuracy, None, f"{o.recipe} recipe: {o.source}", "%")]
+    where = f"{o.recipe} recipe, {o.epochs} epochs ({o.source})"
+    return [Reference(label, m.test_accuracy, o.test_accuracy, where, "%")]
 
 
 def model_figures(m: ModelMeasurement, ds: ImageDataset, kinds=()) -> dict:
@@ -185,13 +320,13 @@ def present_model(m: ModelMeasurement, ds: ImageDataset, note: str, kinds=()) ->
         metrics=m.metrics(),
         verdict=(
             f"{m.model} reaches {m.test_accuracy:.2%} on {m.n_test:,} {m.dataset} test "
-            f"images after {m.epochs} epochs ({m.parameters:,} parameters, "
-            f"{m.images_per_second:,.0f} training images/s)."
+            f"images after {m.epochs} epochs with the {m.settings.recipe} recipe "
+            f"({m.parameters:,} parameters, {m.images_per_second:,.0f} training images/s)."
         ),
-        references=[*refs, _param_ref(m)],
+        references=[*refs, *_recipe_refs(m), _param_ref(m)],
         figures=model_figures(m, ds, kinds),
         texts=_summary_text(m, ds.image_shape),
-        notes=[note],
+        notes=[note, recipe_note(m)],
     )
 
 
@@ -202,8 +337,7 @@ def present_model(m: ModelMeasurement, ds: ImageDataset, note: str, kinds=()) ->
 )
 def run_mlp(settings, context) -> Result:
     ds, note = context.images28()
-    m = measure_model("mlp", ds, context.sizes.torch_epochs, seed=context.seed)
-    return present_model(m, ds, note)
+    return present_model(measure_lab("mlp", ds, context), ds, note)
 
 
 @experiment(
@@ -216,7 +350,7 @@ def run_mlp(settings, context) -> Result:
 )
 def run_cnn(settings, context) -> Result:
     ds, note = context.images28()
-    m = measure_model("cnn", ds, context.sizes.cnn_epochs, seed=context.seed)
+    m = measure_lab("cnn", ds, context)
     return present_model(m, ds, note, ("examples", "confusion", "misclassified", "kernels"))
 
 
@@ -251,12 +385,14 @@ def present_pair(p: PairMeasurement, ds: ImageDataset, note: str) -> Result:
                 "mlp2, same data and epochs",
                 "%",
             ),
+            *_recipe_refs(a),
+            *_recipe_refs(b),
             _param_ref(a),
             _param_ref(b),
         ],
         figures=model_figures(a, ds) | model_figures(b, ds),
         texts={"mlp2 summary": str(a.summary), "cnn-small summary": str(b.summary)},
-        notes=[note],
+        notes=[note, recipe_note(a), recipe_note(b)],
     )
 
 
@@ -267,11 +403,7 @@ def present_pair(p: PairMeasurement, ds: ImageDataset, note: str) -> Result:
 )
 def run_mlp2_vs_cnn_small(settings, context) -> Result:
     ds, note = context.images28()
-    epochs, seed = context.sizes.torch_epochs, context.seed
-    pair = PairMeasurement(
-        measure_model("mlp2", ds, epochs, seed=seed),
-        measure_model("cnn-small", ds, epochs, seed=seed),
-    )
+    pair = PairMeasurement(measure_lab("mlp2", ds, context), measure_lab("cnn-small", ds, context))
     return present_pair(pair, ds, note)
 
 
@@ -290,10 +422,10 @@ class LogregMeasurement:
         return next(r["test_accuracy"] for r in self.ablation if not r["normalize"])
 
 
-def measure_logreg(ds: ImageDataset, epochs: int, *, seed: int = 0) -> LogregMeasurement:
+def measure_logreg(ds: ImageDataset, context) -> LogregMeasurement:
     from funml.nn.ablation import normalization_ablation
 
-    m = measure_model("logreg", ds, epochs, seed=seed)
+    m = measure_lab("logreg", ds, context)
     rows = normalization_ablation(m.settings, dataset=ds)
     accuracy, seconds = logistic_reference(ds)
     return LogregMeasurement(m, accuracy, seconds, tuple(rows))
@@ -318,6 +450,7 @@ def present_logreg(r: LogregMeasurement, ds: ImageDataset, note: str) -> Result:
         references=[
             Reference("logreg: test accuracy", m.test_accuracy, r.sklearn_accuracy, sklearn, "%"),
             *_anchor_refs(m, ds, "logreg"),
+            *_recipe_refs(m),
             Reference(
                 "logreg: test accuracy without normalisation",
                 plain,
@@ -336,7 +469,7 @@ def present_logreg(r: LogregMeasurement, ds: ImageDataset, note: str) -> Result:
             )
         ],
         texts={"logreg summary": str(m.summary)},
-        notes=[note],
+        notes=[note, recipe_note(m)],
     )
 
 
@@ -354,13 +487,13 @@ def _round(v):
 )
 def run_logreg(settings, context) -> Result:
     ds, note = context.images28()
-    r = measure_logreg(ds, context.sizes.logreg_epochs, seed=context.seed)
+    r = measure_logreg(ds, context)
     return present_logreg(r, ds, note)
 
 
 # --- digits-cnn: the 8x8 Digits -----------------------------------------------------------
 
-DIGITS_CNN_TARGET = 0.97  # the accuracy the full recipe (30 epochs) should reach
+DIGITS_CNN_TARGET = 0.97  # the accuracy a full recipe should reach
 
 
 def present_digits_cnn(m: ModelMeasurement, logistic: float, ds: ImageDataset) -> Result:
@@ -383,14 +516,18 @@ def present_digits_cnn(m: ModelMeasurement, logistic: float, ds: ImageDataset) -
                 "digits-cnn: test accuracy (target)",
                 m.test_accuracy,
                 DIGITS_CNN_TARGET,
-                "target for the full recipe (30 epochs)",
+                "target for a full recipe",
                 "%",
             ),
+            *_recipe_refs(m),
             _param_ref(m),
         ],
         figures=model_figures(m, ds, ("confusion", "misclassified", "kernels")),
         texts=_summary_text(m, ds.image_shape),
-        notes=[f"Digits: the course's seeded split, {m.n_train} train / {m.n_test:,} test."],
+        notes=[
+            f"Digits: the course's seeded split, {m.n_train} train / {m.n_test:,} test.",
+            recipe_note(m),
+        ],
     )
 
 
@@ -401,6 +538,6 @@ def present_digits_cnn(m: ModelMeasurement, logistic: float, ds: ImageDataset) -
 )
 def run_digits_cnn(settings, context) -> Result:
     ds = context.digits()
-    m = measure_model("digits-cnn", ds, context.sizes.digits_cnn_epochs, seed=context.seed)
+    m = measure_lab("digits-cnn", ds, context)
     logistic, _ = logistic_reference(ds)
     return present_digits_cnn(m, logistic, ds)

@@ -24,6 +24,8 @@ class RunSettings:
     out: Path | None = None  # the run folder; default runs/<name>-<timestamp>
     jobs: int = 1  # experiments run side by side in this many processes
     pdf: bool = False  # also print the report to report.pdf (needs Chromium)
+    recipe: str = "course"  # how the torch models train: the course's recipes or "tuned"
+    precision: str = "fp32"  # "bf16": the torch models' forward passes in bfloat16
 
     def validate(self) -> RunSettings:
         """Return self, or raise FunmlError naming the bad setting and what to do."""
@@ -33,10 +35,28 @@ class RunSettings:
             )
         if self.jobs < 1:
             raise FunmlError(f"--jobs must be at least 1, got {self.jobs}.")
+        self._validate_training()
         for flag, path in (("--data-dir", self.data_dir), ("--images", self.images)):
             if path is not None and not Path(path).is_dir():
                 raise FunmlError(f"{flag} '{path}' is not a folder; give an existing folder.")
         return self
+
+    def _validate_training(self) -> None:
+        """The recipe set is known; bf16 only where this CPU computes in it."""
+        from funml.nn.recipes import RECIPES
+
+        if self.recipe not in RECIPES:
+            raise FunmlError(
+                f"--recipe '{self.recipe}' is unknown; choose one of: {', '.join(RECIPES)}."
+            )
+        if self.precision not in ("fp32", "bf16"):
+            raise FunmlError(f"--precision '{self.precision}' is unknown; choose fp32 or bf16.")
+        if self.precision == "bf16":
+            import torch
+
+            from funml.nn.precision import check_precision
+
+            check_precision("bf16", torch.device("cuda" if torch.cuda.is_available() else "cpu"))
 
     @property
     def threads(self) -> int:
