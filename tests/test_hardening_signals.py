@@ -138,3 +138,24 @@ def test_killing_the_launcher_stops_its_workers(tmp_path, sig):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         launcher.communicate()
+
+
+def test_sigterm_during_a_run_with_jobs_stops_the_workers(tmp_path, sigterm_as_in_funml):
+    import multiprocessing
+    import threading
+
+    names = ["tensors", "linear", "knn", "pca"]
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    start = time.monotonic()
+    try:
+        run = run_experiments(RunSettings(out=tmp_path / "run", jobs=2), names)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 60  # the experiments left were not waited for
+    assert run.failed, "nothing was interrupted"
+    m = json.loads((run.path / "metrics.json").read_text())
+    for name in run.failed:
+        assert m[name]["error"].startswith("Interrupted (SIGTERM)")
+    assert run.report.is_file()
+    assert not multiprocessing.active_children()

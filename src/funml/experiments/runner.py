@@ -221,7 +221,8 @@ def _run_all(names, settings, path, on_done, keep_figures) -> list[Outcome]:
 
     # spawn, not fork: a forked torch/OpenMP runtime can deadlock in the child.
     done: dict[str, Outcome] = {}
-    with cf.ProcessPoolExecutor(settings.jobs, mp_context=mp.get_context("spawn")) as pool:
+    pool = cf.ProcessPoolExecutor(settings.jobs, mp_context=mp.get_context("spawn"))
+    try:
         futures = {pool.submit(run_one, name, settings, path): name for name in names}
         for future in cf.as_completed(futures):
             name = futures[future]
@@ -234,6 +235,19 @@ def _run_all(names, settings, path, on_done, keep_figures) -> list[Outcome]:
                 outcome = _failed_outcome(name, 0.0, message, e)
             done[name] = outcome
             on_done(outcome)
+    except KeyboardInterrupt as e:
+        # Ctrl-C or SIGTERM: stop the workers instead of waiting for every experiment,
+        # keep what finished, and mark the rest, as in one process.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in mp.active_children():
+            child.terminate()
+        how = e.args[0] if e.args and isinstance(e.args[0], str) else "Ctrl-C"
+        for rest in (n for n in names if n not in done):
+            message = f"Interrupted ({how}); run it again with `funml run {rest}`."
+            done[rest] = _failed_outcome(rest, 0.0, message, None)
+            on_done(done[rest])
+    finally:
+        pool.shutdown(wait=True)
     return [done[name] for name in names]
 
 
