@@ -22,10 +22,11 @@ many candidates, that chunk uses the float64 product instead.
 Tie rule (documented, tested): neighbours are ranked by distance, then by label, then by
 training index. So when several training points lie at exactly the k-th distance, the
 ones with the smallest labels are taken; and when classes draw in the vote, the smallest
-label wins. "Exactly" means equal computed distances; integer data such as uint8 pixels
-is computed exactly in float64. scikit-learn breaks a vote draw the same way (``argmax``
-picks the first class), but among points at the same distance it keeps the one it met
-first, usually the smallest training index, whatever its label.
+label wins. "Exactly" means equal computed distances (in float64, from differences);
+integer data such as uint8 pixels is computed exactly in float64. scikit-learn breaks a
+vote draw the same way (``argmax`` picks the first class), but among points at the same
+distance it keeps the one it met first, usually the smallest training index, whatever its
+label.
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    Float32 input is computed in float32, about twice as fast; anything else (uint8 pixels
-    included) in float64. Float32 rounding can swap neighbours whose distances differ by
-    about 1e-6 relative, so pass float64 when results must match scikit-learn's exactly
-    (``benchmarks/scratch.py`` counts the agreement of both). See the module docstring for
-    the tie rule.
+    Float32 input is computed in float32; anything else (uint8 pixels included) in
+    float64. Float32 rounding can swap neighbours whose distances differ by about 1e-6
+    relative, so pass float64 when results must match scikit-learn's exactly
+    (``benchmarks/scratch.py`` counts the agreement of both). Float64 is about as fast: its
+    matrix product runs in float32 too, but only to preselect candidates within a rigorous
+    rounding bound, and the answer is decided on float64 distances (see the module
+    docstring, also for the tie rule).
     """
 
     def __init__(self, n_neighbors=5, weights="uniform", algorithm="brute"):
