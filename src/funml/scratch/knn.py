@@ -130,7 +130,10 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
             self._train_aug = np.empty((len(X), X.shape[1] + 1), dtype=np.float32)
             train32 = self._train_aug[:, :-1]
             train32[...] = X
-            self._train_aug[:, -1] = np.einsum("ij,ij->i", train32, train32)
+            if X.dtype == np.float64:  # float64's norms, rounded once, as the bound counts
+                self._train_aug[:, -1] = self._sq_norms
+            else:
+                self._train_aug[:, -1] = np.einsum("ij,ij->i", train32, train32)
         return self
 
     def kneighbors(self, X, n_neighbors=None, return_distance=True):
