@@ -145,7 +145,7 @@ def test_sigterm_during_a_run_with_jobs_stops_the_workers(tmp_path, sigterm_as_i
     import threading
 
     names = ["tensors", "linear", "knn", "pca"]
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
     start = time.monotonic()
     try:
