@@ -5,9 +5,9 @@ eigenvectors, largest eigenvalue first. It matches scikit-learn's
 ``PCA(svd_solver="covariance_eigh")``, which forms the same matrix without centring the
 data (it subtracts ``n * outer(mean, mean)`` from ``X.T @ X``, at some cost in precision
 when the mean is large compared with the spread). Here the rows are centred a block at a
-time and folded into the matrix with BLAS's symmetric rank-k update (``syrk``), so no
-centred copy of ``X`` is made either; the eigenvectors come from SciPy's LAPACK
-(``evd``, or ``evr`` for only the leading ones when ``n_components`` is an integer).
+time and each block's ``B.T @ B`` (BLAS's symmetric rank-k update) is added up, so no
+centred copy of ``X`` is made either; the eigenvectors come from LAPACK's ``syevd``, or
+``syevr`` for only the leading ones when ``n_components`` is an integer.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numbers
 
 import numpy as np
 import scipy.linalg
-import scipy.linalg.blas
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -80,32 +79,27 @@ class PCA(TransformerMixin, BaseEstimator):
                 f"PCA needs at least 2 samples to estimate a covariance, got n_samples={n}."
             )
         self.mean_ = X.mean(axis=0)
-        # cov = (X - mean).T @ (X - mean) / (n - 1), by symmetric rank-k updates (BLAS syrk,
-        # half the work of a matrix product) on blocks of centred rows: one block-sized
-        # buffer, never a centred copy of X, and the caller's X is left alone. SciPy's BLAS,
-        # like the eigh below (one thread pool). block.T is Fortran-ordered, as BLAS wants
-        # it, so nothing is copied; only the upper triangle is written, and only it is read.
-        syrk = scipy.linalg.blas.get_blas_funcs("syrk", (X,))
+        # cov = (X - mean).T @ (X - mean) / (n - 1), summed over blocks of centred rows: one
+        # block-sized buffer, never a centred copy of X (measured the slowest part), and the
+        # caller's X is left alone. NumPy computes each B.T @ B with one symmetric rank-k
+        # update (BLAS syrk), half the work of a general matrix product.
         rows = max(1, CENTRING_BLOCK_BYTES // (X.itemsize * d))
         buffer = np.empty((min(rows, n), d), dtype=X.dtype)
-        cov = np.zeros((d, d), dtype=X.dtype, order="F")
+        cov = np.zeros((d, d), dtype=X.dtype)
         for start in range(0, n, rows):
             block = buffer[: min(rows, n - start)]
             np.subtract(X[start : start + rows], self.mean_, out=block)
-            cov = syrk(1.0 / (n - 1), block.T, beta=1.0, c=cov, trans=0, lower=0, overwrite_c=1)
+            cov += block.T @ block
         del buffer
+        cov /= n - 1
         total = float(np.trace(cov))  # the total variance, the sum of all eigenvalues
         k = self._n_components_before_eigh(n, d)
-        # SciPy's LAPACK driver: ``evd`` (divide and conquer) for every eigenpair, ``evr``
-        # for the k largest only. Both ascending, and faster here than numpy.linalg.eigh.
-        eigenvalues, eigenvectors = scipy.linalg.eigh(
-            cov,
-            driver="evd" if k is None else "evr",
-            subset_by_index=None if k is None else (d - k, d - 1),
-            lower=False,
-            overwrite_a=True,
-            check_finite=False,
-        )
+        if k is None:  # every eigenpair (LAPACK's syevd, as scikit-learn)
+            eigenvalues, eigenvectors = np.linalg.eigh(cov)  # ascending order
+        else:  # only the k largest (LAPACK's syevr)
+            eigenvalues, eigenvectors = scipy.linalg.eigh(
+                cov, subset_by_index=(d - k, d - 1), driver="evr", check_finite=False
+            )
         # Rounding can leave the smallest eigenvalues of a semi-definite matrix just below 0.
         eigenvalues = np.clip(eigenvalues[::-1], 0, None)
         components = _fix_signs(eigenvectors[:, ::-1].T)
