@@ -2,7 +2,6 @@
 file gets one sentence before any use, with no traceback and no run folder left behind."""
 
 import copy
-import dataclasses
 
 import pytest
 import torch
@@ -145,9 +144,3 @@ def test_weights_with_flipped_bytes_get_one_sentence(resnet_state, tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(FunmlError, match=r"Weights file .* is damaged"):
         read_state_dict(path)
-
-
-def test_dataclass_fields_are_unchanged_by_the_checks(checkpoint):
-    # The checks read the checkpoint; they do not rewrite what train() saved.
-    ckpt = load_checkpoint(checkpoint[0])
-    assert ckpt["settings"] == dataclasses.asdict(TrainSettings(**ckpt["settings"]))
