@@ -14,8 +14,10 @@ Data: the full Fashion-MNIST (60,000 train / 10,000 test). When only MNIST's off
 test set is available, it is split into halves (5,000 / 5,000). KNN measures distances on
 raw pixel values; the others scale pixels to [0, 1] in float64.
 
-Targets: KNN (k=3, brute) predictions equal to scikit-learn's except at exact distance
-ties, and ratio <= 1.5; PCA fit ratio <= 1.5 against covariance_eigh; softmax regression
+Targets: KNN (k=3, brute) in float64: predictions all equal to scikit-learn's and ratio
+<= 1.0, best of 3 alternated (float32: equal except at exact distance ties, ratio <= 1.5);
+PCA fit ratio <= 1.0 against covariance_eigh, best of 7 alternated, explained variances
+equal to 1e-6; the two ratios are printed side by side at the end; softmax regression
 >= 84% after 20 epochs; conv2d forward and backward ratios <= 10 against torch; the
 from-scratch MLP >= 85% after 25 epochs.
 """
@@ -81,6 +83,35 @@ def load_data(quick: bool) -> ImageDataset:
     return subset(ds, *QUICK_SIZES) if quick else ds
 
 
+# The ratios the targets name (funml time / scikit-learn time, best of N alternated),
+# filled by the parts that ran and printed side by side at the end.
+RATIOS: dict[str, float] = {}
+KNN_ROUNDS = 3  # alternated rounds of the float64 KNN timing (2 in a --quick run)
+
+
+def knn_best_of(ds: ImageDataset, k: int, rounds: int) -> tuple[float, float]:
+    """Best-of-``rounds`` seconds of funml's and scikit-learn's brute-force KNN (fit and
+    predict the test set, float64 pixels), called alternately so load slows both alike."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from funml.scratch.knn import KNNClassifier
+    from funml.timing import alternated
+
+    x_train = ds.train.images.reshape(len(ds.train), -1).astype(np.float64)
+    x_test = ds.test.images.reshape(len(ds.test), -1).astype(np.float64)
+    y = ds.train.labels
+    ours = KNNClassifier(n_neighbors=k)
+    theirs = KNeighborsClassifier(n_neighbors=k, algorithm="brute")
+    times = alternated(
+        {
+            "funml": lambda: ours.fit(x_train, y).predict(x_test),
+            "sklearn": lambda: theirs.fit(x_train, y).predict(x_test),
+        },
+        rounds,
+    )
+    return min(times["funml"]), min(times["sklearn"])
+
+
 def bench_knn(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
     from funml.experiments.knn import measure_knn
 
@@ -88,19 +119,28 @@ def bench_knn(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
     for dtype in (np.float64, np.float32):
         m = measure_knn(ds, ks=(3,), dtype=dtype)
         r = m.by_k[3]
+        seconds, seconds_sklearn = r.seconds, r.seconds_sklearn
+        rounds = 2 if quick else KNN_ROUNDS
+        if dtype is np.float64:  # the target's ratio: best of N, alternated
+            best, best_sklearn = knn_best_of(ds, 3, rounds - 1)
+            seconds, seconds_sklearn = min(seconds, best), min(seconds_sklearn, best_sklearn)
+            RATIOS["KNN k=3 float64 / sklearn brute"] = seconds / seconds_sklearn
         only_ties = r.disagreements == r.disagreements_at_exact_ties
-        ok = only_ties and r.seconds / r.seconds_sklearn <= 1.5
+        target = 1.0 if dtype is np.float64 else 1.5
+        ok = (r.disagreements == 0 if dtype is np.float64 else only_ties) and (
+            seconds / seconds_sklearn <= target
+        )
+        equal = f"equal {m.n_test - r.disagreements:,}/{m.n_test:,}"
         rows.append(
             row(
-                f"KNN k=3 brute, {m.dtype}, {m.n_test:,} x {m.n_train:,}",
-                r.seconds,
+                f"KNN k=3 brute, {m.dtype}, {m.n_test:,} x {m.n_train:,}"
+                + (f", best of {rounds}" if dtype is np.float64 else ""),
+                seconds,
                 "sklearn brute",
-                r.seconds_sklearn,
+                seconds_sklearn,
                 f"acc {r.accuracy:.2%}",
                 f"acc {r.accuracy_sklearn:.2%}",
-                verdict(
-                    ok, f"equal {m.n_test - r.disagreements:,}/{m.n_test:,}, ratio<=1.5", quick
-                ),
+                verdict(ok, f"{equal}, ratio<={target:g}", quick),
             )
         )
         notes.append(
@@ -116,15 +156,20 @@ def bench_pca(ds: ImageDataset, quick: bool) -> tuple[list[tuple], list[str]]:
     m = measure_pca(ds, repeats=3 if quick else 7)
     need = lambda counts: "/".join(str(k) for k in counts.values())  # noqa: E731
     ratio = m.fit_seconds / m.fit_seconds_sklearn
+    RATIOS["PCA fit / sklearn covariance_eigh"] = ratio
     rows = [
         row(
-            f"PCA fit, {m.n_train:,} x {m.n_features}",
+            f"PCA fit, {m.n_train:,} x {m.n_features}, best of {3 if quick else 7}",
             m.fit_seconds,
             "sklearn covariance_eigh",
             m.fit_seconds_sklearn,
             f"k90/95/99 {need(m.components_needed)}",
             f"k90/95/99 {need(m.components_needed_sklearn)}",
-            verdict(ratio <= 1.5, "ratio<=1.5", quick),
+            verdict(
+                ratio <= 1.0 and m.max_relative_variance_difference <= 1e-6,
+                "variances to 1e-6, ratio<=1.0",
+                quick,
+            ),
         )
     ]
     notes = [
@@ -305,6 +350,11 @@ def main() -> None:
     print()
     for note in notes:
         print(note)
+    if RATIOS:
+        print(
+            "ratios, best of N alternated (this machine is shared: noisy): "
+            + "; ".join(f"{name} {ratio:.2f}" for name, ratio in RATIOS.items())
+        )
     try:
         import torch
 

@@ -147,3 +147,55 @@ def test_bad_input():
         knn.predict(np.full((1, 6), np.inf))
     with pytest.raises(ValueError, match=r"n_neighbors must be an integer in \[1, 300\]"):
         knn.kneighbors(queries, n_neighbors=400)
+
+
+def _reference_neighbours(X, y, queries, k):
+    """Exact float64 neighbours by the documented rule: distance, then label, then index."""
+    labels = np.unique(y, return_inverse=True)[1]
+    d2 = ((queries[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    idx = np.array([np.lexsort((np.arange(len(X)), labels, row))[:k] for row in d2])
+    return np.take_along_axis(d2, idx, axis=1), idx
+
+
+def test_float32_filter_gives_the_float64_answer_on_pixels(monkeypatch):
+    # uint8-like pixels: many exact distance ties, and sums too large for float32's 24 bits.
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 256, size=(400, 50)).astype(np.float64)
+    X[200:] = X[:200] + rng.integers(0, 2, size=(200, 50))  # near-duplicates, many ties
+    y = rng.integers(0, 5, size=400)
+    queries = np.vstack([X[:30], rng.integers(0, 256, size=(60, 50))]).astype(np.float64)
+    d2, idx = _reference_neighbours(X, y, queries, 4)
+    filtered = KNNClassifier(n_neighbors=4).fit(X, y)
+    assert filtered._filter32
+    got = filtered.kneighbors(queries)
+    assert_array_equal(got[1], idx)
+    assert_array_equal(got[0], np.sqrt(d2))
+    monkeypatch.setattr(knn_module, "FLOAT32_FILTER_MAX", -1.0)  # the float64 product only
+    plain = KNNClassifier(n_neighbors=4).fit(X, y)
+    assert not plain._filter32
+    assert_array_equal(plain.kneighbors(queries)[1], idx)
+
+
+def test_float32_filter_separates_distances_float32_cannot():
+    # Two training points whose distances to the query differ by 1e-10 relative: float32
+    # keys tie them, the float64 check must not. Labels make the wrong pick visible.
+    rng = np.random.default_rng(6)
+    base = rng.normal(size=8) * 1e3
+    X = np.vstack([base + 1.0, base + 1.0 + 1e-7, base + 50 + rng.normal(size=(50, 8))])
+    y = np.array([1, 0] + [2] * 50)  # the tie rule would prefer label 0 on a float32 tie
+    knn = KNNClassifier(n_neighbors=1).fit(X, y)
+    assert_array_equal(knn.kneighbors([base])[1], [[0]])
+    assert_array_equal(knn.predict([base]), [1])
+
+
+def test_threads_give_the_same_answer():
+    from threadpoolctl import threadpool_limits
+
+    X, y, queries = _float_data(seed=7)
+    knn = KNNClassifier(n_neighbors=5).fit(X, y)
+    with threadpool_limits(1, user_api="blas"):
+        one = knn.kneighbors(queries)
+    with threadpool_limits(2, user_api="blas"):
+        two = knn.kneighbors(queries)
+    assert_array_equal(one[1], two[1])
+    assert_array_equal(one[0], two[0])

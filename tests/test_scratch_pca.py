@@ -144,3 +144,17 @@ def test_reconstruct_refuses_a_bad_k(k):
     pca = PCA(n_components=5).fit(_data())
     with pytest.raises(ValueError, match="between 1 and 5"):
         pca.reconstruct(_data(), k)
+
+
+def test_blocks_give_the_same_covariance(monkeypatch):
+    from funml.scratch import pca as pca_module
+
+    X = _data()
+    whole = PCA().fit(X)
+    # Room for 7 rows per block: many blocks and a short last one.
+    monkeypatch.setattr(pca_module, "CENTRING_BLOCK_BYTES", 7 * X.shape[1] * 8)
+    blocked = PCA().fit(X)
+    assert_allclose(blocked.explained_variance_, whole.explained_variance_, rtol=1e-10)
+    assert_allclose(
+        np.abs(blocked.components_ @ whole.components_.T), np.eye(X.shape[1]), atol=1e-8
+    )

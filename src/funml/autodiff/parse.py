@@ -36,6 +36,7 @@ import dataclasses
 import math
 import numbers
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn
@@ -268,6 +269,17 @@ class Graph:
     def _check_values(self, values: Mapping[str, float]) -> dict[str, float]:
         names = self.inputs
         listing = ", ".join(names) if names else "(none)"
+        # Python reads identifiers in NFKC form ('ﬁ' is 'fi'), so the values' names are too.
+        given = values
+        values = {}
+        for name, x in given.items():
+            key = unicodedata.normalize("NFKC", name) if isinstance(name, str) else name
+            if key in values:
+                raise ExpressionError(
+                    f"'{name}' names variable '{key}' again (Python reads them alike); give "
+                    "each variable one value."
+                )
+            values[key] = x
         for name in values:
             if name not in names:
                 raise ExpressionError(
@@ -545,7 +557,10 @@ class _Builder:
                 f"The exponent in {_quote(self._segment(node))} must be a number, as in x**2 or "
                 "x**-0.5; variable exponents are not supported."
             )
-        x = sign * float(e.value)
+        try:
+            x = sign * float(e.value)
+        except OverflowError:  # an integer of hundreds of digits
+            x = math.inf
         if not math.isfinite(x):
             self._too_large(e)
         return x

@@ -8,6 +8,7 @@ settings object and call plain library functions; they hold no logic of their ow
 from __future__ import annotations
 
 import importlib
+import signal
 
 import click
 
@@ -73,4 +74,11 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point."""
     configure_process()
+    # SIGTERM (a plain `kill`, a scheduler stopping the job) is handled as Ctrl-C: writes
+    # are finished or abandoned, temporaries removed, and what finished is reported.
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="funml")
+
+
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")

@@ -41,6 +41,8 @@ def classify(folder, model, top_k, weights, out, as_json):
         write_outputs,
     )
 
+    if out is not None:
+        check_out(out, folder)
     settings = ClassifySettings(
         folder=str(folder),
         model=model,
@@ -60,3 +62,21 @@ def classify(folder, model, top_k, weights, out, as_json):
     if out is not None:
         written = write_outputs(run, out)
         click.echo(f"Wrote figures and predictions.csv to {written}", err=True)
+
+
+def check_out(out: Path, folder: Path) -> None:
+    """Refuse, before any photo is classified, an ``--out`` that is a file, or a folder the
+    results cannot replace: the current folder or one above it (``--out .``), or the photo
+    folder or one above it."""
+    from funml.errors import FunmlError
+
+    if out.exists() and not out.is_dir():
+        raise FunmlError(f"--out '{out}' is a file; give a new or empty folder for the results.")
+    target = out.resolve()
+    for what, inside in (("the current folder", Path.cwd()), ("the photo folder", folder)):
+        inside = inside.resolve()
+        if target == inside or target in inside.parents:
+            raise FunmlError(
+                f"--out '{out}' is {what} or holds it, which the results cannot replace; "
+                "give a new folder, such as --out results."
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from pathlib import Path
 
 import click
@@ -72,7 +73,8 @@ def parse_assignments(assignments) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in assignments:
         name, sep, text = item.partition("=")
-        name, text = name.strip(), text.strip()
+        # As Python reads identifiers: NFKC-normalised, so --at ﬁ=1 is the variable fi.
+        name, text = unicodedata.normalize("NFKC", name.strip()), text.strip()
         if not sep or not name.isidentifier() or not text:
             raise FunmlError(f"--at '{item}' must look like NAME=VALUE, for example --at w1=0.1.")
         try:

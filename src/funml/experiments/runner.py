@@ -205,10 +205,12 @@ def _run_all(names, settings, path, on_done, keep_figures) -> list[Outcome]:
         for i, name in enumerate(names):
             try:
                 outcomes.append(run_one(name, settings, path, keep_figures))
-            except KeyboardInterrupt:
-                # Ctrl-C: keep what finished, mark the rest, and still write the report.
+            except KeyboardInterrupt as e:
+                # Ctrl-C or SIGTERM (funml.cli.main): keep what finished, mark the rest, and
+                # still write the report.
+                how = e.args[0] if e.args and isinstance(e.args[0], str) else "Ctrl-C"
                 for rest in names[i:]:
-                    message = f"Interrupted (Ctrl-C); run it again with `funml run {rest}`."
+                    message = f"Interrupted ({how}); run it again with `funml run {rest}`."
                     outcomes.append(_failed_outcome(rest, 0.0, message, None))
                     on_done(outcomes[-1])
                 return outcomes
@@ -219,7 +221,8 @@ def _run_all(names, settings, path, on_done, keep_figures) -> list[Outcome]:
 
     # spawn, not fork: a forked torch/OpenMP runtime can deadlock in the child.
     done: dict[str, Outcome] = {}
-    with cf.ProcessPoolExecutor(settings.jobs, mp_context=mp.get_context("spawn")) as pool:
+    pool = cf.ProcessPoolExecutor(settings.jobs, mp_context=mp.get_context("spawn"))
+    try:
         futures = {pool.submit(run_one, name, settings, path): name for name in names}
         for future in cf.as_completed(futures):
             name = futures[future]
@@ -232,6 +235,19 @@ def _run_all(names, settings, path, on_done, keep_figures) -> list[Outcome]:
                 outcome = _failed_outcome(name, 0.0, message, e)
             done[name] = outcome
             on_done(outcome)
+    except KeyboardInterrupt as e:
+        # Ctrl-C or SIGTERM: stop the workers instead of waiting for every experiment,
+        # keep what finished, and mark the rest, as in one process.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in mp.active_children():
+            child.terminate()
+        how = e.args[0] if e.args and isinstance(e.args[0], str) else "Ctrl-C"
+        for rest in (n for n in names if n not in done):
+            message = f"Interrupted ({how}); run it again with `funml run {rest}`."
+            done[rest] = _failed_outcome(rest, 0.0, message, None)
+            on_done(done[rest])
+    finally:
+        pool.shutdown(wait=True)
     return [done[name] for name in names]
 
 
@@ -253,8 +269,9 @@ def run_one(
         result = exp.func(settings, context)
         files = {} if path is None else _save_figures(result, name, path, keep_figures)
     except FunmlError as e:
-        if _is_interrupt(e):
-            raise KeyboardInterrupt from e
+        if _is_interrupt(e):  # keep what interrupted training (Ctrl-C or SIGTERM)
+            cause = e.__context__
+            raise KeyboardInterrupt(*getattr(cause, "args", ())) from e
         return _failed_outcome(name, time.perf_counter() - start, str(e), e, context.sources)
     except Exception as e:
         message = (

@@ -9,6 +9,8 @@ from pathlib import Path
 from funml.data.registry import DATASETS
 from funml.errors import FunmlError
 
+MAX_SEED = 2**32 - 1  # the largest seed every RNG of a run accepts
+
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -35,6 +37,12 @@ class RunSettings:
             )
         if self.jobs < 1:
             raise FunmlError(f"--jobs must be at least 1, got {self.jobs}.")
+        seed_ok = isinstance(self.seed, int) and not isinstance(self.seed, bool)
+        if not seed_ok or not 0 <= self.seed <= MAX_SEED:
+            raise FunmlError(
+                f"--seed must be a whole number from 0 to {MAX_SEED} (2**32 - 1, what NumPy's "
+                f"seeds take), got {self.seed!r}."
+            )
         self._validate_training()
         for flag, path in (("--data-dir", self.data_dir), ("--images", self.images)):
             if path is not None and not Path(path).is_dir():

@@ -25,6 +25,7 @@ import os
 import shlex
 import signal
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,10 @@ DEFAULT_PORT = 29500
 # How long a collective waits for a peer that is alive but silent. A peer that died is noticed
 # at once (its sockets close) and the launcher stops the others.
 TIMEOUT = datetime.timedelta(minutes=10)
+# The launcher's pid, which its workers watch (set by launch(); under torchrun, the parent).
+LAUNCHER_PID_VARIABLE = "FUNML_LAUNCHER_PID"
+# Seconds a worker whose launcher died has to stop cleanly before it exits regardless.
+LAUNCHER_GRACE = 30.0
 
 
 def under_torchrun() -> bool:
@@ -155,6 +160,7 @@ def process_group(device: str = "auto") -> Iterator[World]:
     has_gpu = _has_gpu(device, local_rank)
     dist.init_process_group("gloo", store=_store(rank, size, restart), rank=rank, world_size=size)
     sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    launcher_alive = _watch_launcher()
     try:
         every = torch.tensor([int(has_gpu)])
         dist.all_reduce(every, op=dist.ReduceOp.MIN)  # on the gloo group every rank has
@@ -180,8 +186,35 @@ def process_group(device: str = "auto") -> Iterator[World]:
             joined=True,
         )
     finally:
+        launcher_alive.set()  # ends the watch
         signal.signal(signal.SIGTERM, sigterm)
         dist.destroy_process_group()
+
+
+def _watch_launcher(poll: float = 0.5) -> threading.Event:
+    """Stop this worker when the process that launched it dies, even by SIGKILL.
+
+    A thread checks the parent pid every ``poll`` seconds; when the parent is gone (the
+    worker was handed to init), it sends this process SIGTERM, which the training loop
+    handles as Ctrl-C, and exits for good after :data:`LAUNCHER_GRACE` seconds if that did
+    not end it. (A thread works on every OS, unlike Linux's ``PR_SET_PDEATHSIG``, which
+    would also fire when the launcher's spawning *thread* ends.) Returns the event that
+    ends the watch.
+    """
+    expected = os.environ.get(LAUNCHER_PID_VARIABLE)
+    parent = int(expected) if expected else os.getppid()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(poll):
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                if not done.wait(LAUNCHER_GRACE):
+                    os._exit(128 + signal.SIGTERM)
+                return
+
+    threading.Thread(target=watch, name="funml-launcher-watch", daemon=True).start()
+    return done
 
 
 def _has_gpu(device: str, local_rank: int) -> bool:
@@ -323,6 +356,7 @@ def launch(settings: LaunchSettings, command: list[str]) -> None:
     # torchrun sets this too (with a banner) when it starts several workers; funml sets each
     # worker's thread count itself (funml.nn.train.threads_for).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ[LAUNCHER_PID_VARIABLE] = str(os.getpid())  # the workers stop if it dies
     args = get_args_parser().parse_args([*settings.torchrun_args(), *command])
     try:
         run(args)

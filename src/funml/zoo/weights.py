@@ -142,6 +142,9 @@ def check_hash(path: str | os.PathLike, known: WeightFile | None = None) -> None
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a state_dict with ``weights_only=True``; anything but tensors is refused."""
     path = Path(path)
+    from funml.nn.checkpoint import check_zip_integrity
+
+    check_zip_integrity(path, "Weights file")  # flipped bytes: torch.load does not check
     try:
         with warnings.catch_warnings():
             # torch warns about pickle protocols before refusing them; the refusal says it all.
@@ -204,10 +207,23 @@ def load_state_dict_into(
             f"'{spec.name}', or choose the --model these weights belong to."
         )
     for key, value in own.items():
-        if state[key].shape != value.shape:
+        given = state[key]
+        if given.layout != torch.strided or given.is_meta or given.is_complex():
+            kind = "a meta tensor" if given.is_meta else f"a {str(given.layout)[6:]} tensor"
+            kind = "a complex tensor" if given.is_complex() else kind
+            raise FunmlError(
+                f"Weights {where} do not fit {spec.title}: '{key}' is {kind}, where the model "
+                f"needs a dense tensor of numbers; pass a weights file saved from the model."
+            )
+        if given.is_floating_point() != value.is_floating_point():
+            raise FunmlError(
+                f"Weights {where} do not fit {spec.title}: '{key}' holds {given.dtype} where "
+                f"the model needs {value.dtype}; pass the weights file of '{spec.name}'."
+            )
+        if given.shape != value.shape:
             raise FunmlError(
                 f"Weights {where} do not fit {spec.title}: '{key}' has shape "
-                f"{tuple(state[key].shape)} where the model needs {tuple(value.shape)}; "
+                f"{tuple(given.shape)} where the model needs {tuple(value.shape)}; "
                 f"pass the weights file of '{spec.name}'."
             )
     model.load_state_dict(state, strict=True)
