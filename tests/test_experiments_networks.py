@@ -121,10 +121,10 @@ def test_batchnorm_trains_both_on_the_same_batches(tiny, tmp_path):
     assert m.parameters == {"cnn": 62_346, "cnn + batch norm": 62_538}
     for curves in m.runs.values():
         assert len(curves.train_loss) == len(curves.test_accuracy) == 2
-        assert len(curves.step_loss) == 2 * 4  # 200 images in batches of 64
+        assert len(curves.batch_loss) == 2 * 2  # 200 images in batches of 128: a point a batch
     result = present_batchnorm(m, "tiny data")
     saved = _reported(result, tmp_path)
-    assert "step_loss" not in saved["runs"]["cnn"]
+    assert "batch_loss" not in saved["runs"]["cnn"]
     plain, bn = (m.runs[v] for v in BN_VARIANTS)
     _answers_with(result, f"{bn.train_loss[0]:.4f}", f"{plain.train_loss[0]:.4f}")
 

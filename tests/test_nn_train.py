@@ -327,3 +327,21 @@ def test_settings_resolve_from_the_recipe_once():
         TrainSettings("resnet").resolved()
     with pytest.raises(FunmlError, match=r"--gamma must be finite and in \(0, 1\]"):
         TrainSettings(gamma=1.5)
+
+
+def test_a_given_model_trains_in_the_loop_and_is_named_by_the_settings(digits):
+    """train(model=) trains that network, not build_model(settings.model): the same as the
+    built one when both start from the same weights, and settings.model only names it."""
+    from funml.nn import build_model
+
+    settings = _settings(epochs=1)
+    torch.manual_seed(settings.seed)
+    given = build_model("digits-cnn", digits.image_shape, digits.n_classes)
+    start = {k: v.clone() for k, v in given.state_dict().items()}
+    named = dataclasses.replace(settings, model="my net")
+    result = train(named, dataset=digits, model=given)
+    assert result.model is given and result.settings.model == "my net"
+    assert any(not torch.equal(v, start[k]) for k, v in given.state_dict().items())
+    built = train(settings, dataset=digits)
+    assert _untimed(result.history) == _untimed(built.history)
+    assert _same_weights(result.model, built.model)

@@ -38,6 +38,8 @@ HAND_PARAMS = {
     "logreg": 784 * 10 + 10,
     "digits-cnn": (9 * 16 + 16) + (16 * 9 * 32 + 32) + (512 * 10 + 10),
 }
+# Forward FLOPs per image of the 784-1024-10 mlp (2 per multiply-add), for the cnn's answer.
+MLP_FLOPS = 2 * (784 * 1024 + 1024 * 10)
 # The recipe fields a model section reports (the epochs are reported on their own).
 RECIPE_KEYS = ("recipe", "optimizer", "lr", "batch_size", "momentum", "gamma")
 RECIPE_KEYS += ("weight_decay", "label_smoothing", "schedule", "augment")
@@ -263,8 +265,9 @@ def _recipe_refs(m: ModelMeasurement) -> list[Reference]:
 
 
 def model_figures(m: ModelMeasurement, ds: ImageDataset, kinds=()) -> dict:
-    """Curves per epoch, and on request: the course's loss against examples seen, the
-    confusion matrix, the misclassified test images and the first-layer kernels."""
+    """Curves per epoch, and on request: the course's loss against examples seen, the first
+    20 test predictions, the confusion matrix, the first 20 misclassified test images and the
+    first-layer kernels."""
     from funml.nn import figures
 
     name = m.model
@@ -273,13 +276,17 @@ def model_figures(m: ModelMeasurement, ds: ImageDataset, kinds=()) -> dict:
         out[f"{name}: loss against training examples seen"] = figures.plot_loss(
             m.history, x="examples"
         )
+    if "predictions" in kinds:
+        out[f"{name}: the first 20 test predictions"] = figures.plot_predictions(
+            ds.test.images, ds.test.labels, m.predictions, ds.classes, n=20
+        )
     if "confusion" in kinds:
         out[f"{name}: confusion matrix on the test split"] = figures.plot_confusion(
             ds.test.labels, m.predictions, ds.classes
         )
     if "misclassified" in kinds:
         out[f"{name}: the first misclassified test images"] = figures.plot_misclassified(
-            ds.test.images, ds.test.labels, m.predictions, ds.classes
+            ds.test.images, ds.test.labels, m.predictions, ds.classes, n=20
         )
     if "kernels" in kinds and m.kernels is not None:
         out[f"{name}: first-layer kernels"] = figures.plot_kernels(m.kernels)
@@ -323,11 +330,63 @@ def present_model(m: ModelMeasurement, ds: ImageDataset, note: str, kinds=()) ->
             f"images after {m.epochs} epochs with the {m.settings.recipe} recipe "
             f"({m.parameters:,} parameters, {m.images_per_second:,.0f} training images/s)."
         ),
+        answer=MODEL_ANSWERS[m.model](m, ds) if m.model in MODEL_ANSWERS else "",
         references=[*refs, *_recipe_refs(m), _param_ref(m)],
         figures=model_figures(m, ds, kinds),
         texts=_summary_text(m, ds.image_shape),
         notes=[note, recipe_note(m)],
     )
+
+
+def _layer_params(m: ModelMeasurement, kind: str) -> list[int]:
+    """Parameters of each of ``m``'s layers of this kind ("Conv2d", "Linear"), in order."""
+    return [r.params for r in m.summary.rows if r.kind == kind and r.params]
+
+
+def _errors(m: ModelMeasurement) -> int:
+    last = m.history[-1]
+    return last.test_count - last.test_correct
+
+
+def _mlp_answer(m: ModelMeasurement, ds: ImageDataset) -> str:
+    first = _layer_params(m, "Linear")[0]
+    (start_seen, start_loss), (_, end_loss) = m.history[0].curve[0], m.history[-1].curve[-1]
+    return (
+        f"mlp has {m.parameters:,} parameters, {first / m.parameters:.1%} of them in its "
+        f"first layer ({first:,}: a weight for every pixel and a bias, for each hidden unit). "
+        "As in the course's Part 4, the training loss is drawn against the examples seen: "
+        f"the mean batch loss is {start_loss:.3f} after the first {start_seen:,} examples and "
+        f"{end_loss:.3f} after all {m.history[-1].examples_seen:,} ({m.epochs} epochs), and "
+        f"the test loss ends at {m.test_loss:.3f}. It classifies {m.test_accuracy:.2%} of "
+        f"the {m.n_test:,} test images correctly; the first 20 test predictions and the "
+        f"first 20 of its {_errors(m):,} errors are shown below. Its weights take no account "
+        "of where a pixel is: a stroke learnt at one place must be learnt again one pixel "
+        f"over, whereas the {HAND_PARAMS['cnn']:,}-parameter cnn shares each 5x5 kernel over "
+        "the whole image (mlp2-vs-cnn-small compares the two kinds on the same data)."
+    )
+
+
+def _cnn_answer(m: ModelMeasurement, ds: ImageDataset) -> str:
+    convs, linears = _layer_params(m, "Conv2d"), _layer_params(m, "Linear")
+    published = anchor(ds, "cnn")
+    against = f" (published anchor: {published[0]})" if published else ""
+    return (
+        f"cnn has {m.parameters:,} parameters: "
+        f"{' and '.join(f'{p:,}' for p in convs)} in its two convolutions and "
+        f"{sum(linears):,} in its output layer, against {HAND_PARAMS['mlp']:,} for the "
+        f"784-1024-10 mlp ({HAND_PARAMS['mlp'] / m.parameters:.0f}x more). A convolution's "
+        "kernel is reused at every position of the image (weight sharing) and sees only a "
+        "5x5 neighbourhood (locality), so its count depends on the kernel and channel sizes, "
+        "not on the image's, and a stroke detector learnt in one place works everywhere. "
+        "Those assumptions hold for images, which is why fewer parameters can score higher: "
+        f"cnn reaches {m.test_accuracy:.2%} on the {m.n_test:,} test images here{against}. "
+        f"It pays in computation instead: {m.flops_per_image:,} FLOPs per image, "
+        f"{m.flops_per_image / MLP_FLOPS:.1f}x the mlp's {MLP_FLOPS:,}, because each kernel "
+        "is applied at every position."
+    )
+
+
+MODEL_ANSWERS = {"mlp": _mlp_answer, "cnn": _cnn_answer}
 
 
 @experiment(
@@ -337,7 +396,8 @@ def present_model(m: ModelMeasurement, ds: ImageDataset, note: str, kinds=()) ->
 )
 def run_mlp(settings, context) -> Result:
     ds, note = context.images28()
-    return present_model(measure_lab("mlp", ds, context), ds, note)
+    m = measure_lab("mlp", ds, context)
+    return present_model(m, ds, note, ("examples", "predictions", "misclassified"))
 
 
 @experiment(
@@ -390,9 +450,41 @@ def present_pair(p: PairMeasurement, ds: ImageDataset, note: str) -> Result:
             _param_ref(a),
             _param_ref(b),
         ],
+        answer=_pair_answer(p),
         figures=model_figures(a, ds) | model_figures(b, ds),
         texts={"mlp2 summary": str(a.summary), "cnn-small summary": str(b.summary)},
         notes=[note, recipe_note(a), recipe_note(b)],
+    )
+
+
+def _pair_answer(p: PairMeasurement) -> str:
+    a, b = p.mlp2, p.cnn_small
+    conv, linear = sum(_layer_params(b, "Conv2d")), sum(_layer_params(b, "Linear"))
+    gap = 100 * (b.test_accuracy - a.test_accuracy)
+    text = (
+        f"mlp2 has {a.parameters:,} parameters, {_layer_params(a, 'Linear')[0]:,} of them in "
+        f"its first layer (a weight per pixel for each hidden unit); cnn-small has "
+        f"{b.parameters:,}, {a.parameters / b.parameters:.1f}x fewer: only {conv:,} in its two "
+        f"convolutions and {linear:,} in its linear layers. After {a.epochs} epochs on the "
+        f"same {a.n_train:,} images, cnn-small reaches {b.test_accuracy:.2%} and mlp2 "
+        f"{a.test_accuracy:.2%} ({gap:+.2f} points for the CNN). "
+    )
+    if p.winner == "mlp2":
+        bench = BENCHMARK_ACCURACY.get(a.settings.recipe, {})
+        if "mlp2" in bench and "cnn-small" in bench:
+            text += (
+                "Here the CNN has not yet shown its advantage; with the full data and "
+                f"10 epochs the benchmark gives cnn-small {bench['cnn-small']:.2%} and mlp2 "
+                f"{bench['mlp2']:.2%} on Fashion-MNIST. "
+            )
+        else:
+            text += "Here the CNN has not yet shown its advantage. "
+    return text + (
+        "Each 5x5 kernel is shared over all positions (weight sharing) and connects an "
+        "output only to a small neighbourhood (locality), so the CNN learns a stroke once, "
+        "wherever it appears, and its pooling tolerates small shifts. The MLP has no such "
+        "assumption and must learn every position separately, spending its extra "
+        "parameters on where things are rather than what they are."
     )
 
 
@@ -460,6 +552,7 @@ def present_logreg(r: LogregMeasurement, ds: ImageDataset, note: str) -> Result:
             ),
             _param_ref(m),
         ],
+        answer=_logreg_answer(r),
         figures=model_figures(m, ds),
         tables=[
             Table(
@@ -470,6 +563,29 @@ def present_logreg(r: LogregMeasurement, ds: ImageDataset, note: str) -> Result:
         ],
         texts={"logreg summary": str(m.summary)},
         notes=[note, recipe_note(m)],
+    )
+
+
+def _logreg_answer(r: LogregMeasurement) -> str:
+    m, s = r.model, r.model.settings
+    on = next(row for row in r.ablation if row["normalize"])
+    off = next(row for row in r.ablation if not row["normalize"])
+    gap = 100 * (m.test_accuracy - r.sklearn_accuracy)
+    return (
+        f"logreg is one linear layer, {m.parameters:,} parameters (a weight per pixel and a "
+        "bias for each class). Trained twice with the same recipe and seed "
+        f"({s.optimizer} lr {s.lr:g}, {m.epochs} epochs), it reaches "
+        f"{on['test_accuracy']:.2%} with standardised pixels (final train loss "
+        f"{on['train_loss']:.4f}) and {off['test_accuracy']:.2%} with raw pixels in [0, 1] "
+        f"({off['train_loss']:.4f}). Standardising cannot change what a linear model can "
+        "represent, since its weights and biases absorb any shift and scale of the pixels; it "
+        "changes only the optimisation: centred inputs of unit variance condition the loss "
+        "better, so the same steps get further. scikit-learn's LogisticRegression reaches "
+        f"{r.sklearn_accuracy:.2%} on the same pixels in {r.sklearn_seconds:.1f} s "
+        f"({gap:+.2f} points for torch): both fit one model with a convex loss, so they "
+        f"approach one optimum, and what differs is the optimiser ({m.epochs} epochs of "
+        f"{s.optimizer} against L-BFGS for up to 200 iterations) and scikit-learn's L2 "
+        "penalty (C = 1)."
     )
 
 
@@ -496,9 +612,78 @@ def run_logreg(settings, context) -> Result:
 DIGITS_CNN_TARGET = 0.97  # the accuracy a full recipe should reach
 
 
+def confused_pairs(
+    ds: ImageDataset, predictions: np.ndarray, top: int = 3
+) -> tuple[list[dict], float]:
+    """The ``top`` most frequent (true, predicted) errors on ``ds``'s test split, each with
+    its count and the distance between the two classes' mean training images (pixels scaled
+    to [0, 1]); and that distance averaged over every pair of classes."""
+    from itertools import combinations
+
+    from funml.nn.figures import confusion_matrix
+
+    cm = confusion_matrix(ds.test.labels, predictions, ds.n_classes)
+    np.fill_diagonal(cm, 0)
+    x = ds.train.images.reshape(len(ds.train), -1) / ds.pixel_max
+    means = np.stack([x[ds.train.labels == c].mean(axis=0) for c in range(ds.n_classes)])
+
+    def distance(i: int, j: int) -> float:
+        return float(np.linalg.norm(means[i] - means[j]))
+
+    order = np.argsort(-cm, axis=None, kind="stable")[:top]
+    pairs = [
+        {
+            "true": str(ds.classes[i]),
+            "predicted": str(ds.classes[j]),
+            "count": int(cm[i, j]),
+            "mean_image_distance": distance(i, j),
+        }
+        for i, j in (np.unravel_index(k, cm.shape) for k in order)
+        if cm[i, j] > 0
+    ]
+    average = float(np.mean([distance(i, j) for i, j in combinations(range(ds.n_classes), 2)]))
+    return pairs, average
+
+
+def _digits_answer(
+    m: ModelMeasurement, logistic: float, pairs: list[dict], average: float, grey_levels: int
+) -> str:
+    head = (
+        f"digits-cnn classifies {m.test_accuracy:.2%} of the {m.n_test:,} test images "
+        f"correctly (logistic regression: {logistic:.2%})"
+    )
+    if not pairs:
+        return head + ". It makes no error on this split, so nothing is confused."
+    listed = ", ".join(f"{p['true']} read as {p['predicted']} ({p['count']}x)" for p in pairs)
+    c = min(pairs, key=lambda p: p["mean_image_distance"])
+    near = c["mean_image_distance"] < average
+    return (
+        f"{head}; of its {_errors(m)} errors the most frequent are {listed}. Such digits "
+        f"share strokes, and at 8x8 pixels with {grey_levels} grey levels the "
+        "part that tells them apart (a closed loop, a gap, a short bar) is a pixel or two "
+        "wide, which a slanted or thick hand blurs. The mean training images of "
+        f"{c['true']} and {c['predicted']} are {c['mean_image_distance']:.2f} apart (pixels "
+        f"in [0, 1]), {'closer than' if near else 'no closer than'} the average pair of "
+        f"digits ({average:.2f})"
+        + (
+            ": the typical shapes themselves are alike. "
+            if near
+            else ": the errors come from unusual hands, not from alike typical shapes. "
+        )
+        + f"The misclassified images below show such cases; among {m.n_train} training "
+        "images, every unusual hand is rare."
+    )
+
+
 def present_digits_cnn(m: ModelMeasurement, logistic: float, ds: ImageDataset) -> Result:
+    pairs, average = confused_pairs(ds, m.predictions)
     return Result(
-        metrics=m.metrics() | {"test_accuracy_logistic_regression": logistic},
+        metrics=m.metrics()
+        | {
+            "test_accuracy_logistic_regression": logistic,
+            "confused_pairs": pairs,
+            "mean_image_distance_all_pairs": average,
+        },
         verdict=(
             f"digits-cnn reaches {m.test_accuracy:.2%} on the {m.n_test:,} Digits test "
             f"images after {m.epochs} epochs on {m.n_train} training images "
@@ -522,6 +707,7 @@ def present_digits_cnn(m: ModelMeasurement, logistic: float, ds: ImageDataset) -
             *_recipe_refs(m),
             _param_ref(m),
         ],
+        answer=_digits_answer(m, logistic, pairs, average, ds.pixel_max + 1),
         figures=model_figures(m, ds, ("confusion", "misclassified", "kernels")),
         texts=_summary_text(m, ds.image_shape),
         notes=[

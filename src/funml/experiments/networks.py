@@ -8,15 +8,15 @@
 
 They train on the 28x28 images of the course's 28x28 models (:mod:`funml.experiments.data28`),
 at most ``DEMO_N_TRAIN`` / ``DEMO_N_TEST`` of them. The course models train with
-:func:`funml.nn.train` and their recipes; the two demo networks here (:class:`CnnWithBatchNorm`,
-:class:`DeepMLP`) are not course models, which ``train`` builds by name, so they train in
-this module's one small loop (:func:`fit`) with the same recipe.
+:func:`funml.nn.train` and their recipes; the two demo networks here (:func:`cnn_with_batchnorm`,
+:func:`deep_mlp`) are not course models, which ``train`` builds by name, so :func:`fit`
+hands them to ``train(model=)``: one training loop for all.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -84,8 +84,12 @@ def train_settings(model: str, ds: ImageDataset, epochs: int, seed: int) -> Trai
 
 
 def _recipe_text(s: TrainSettings) -> str:
-    decay = f", lr x{s.gamma} per epoch" if s.gamma else ""
-    return f"{s.optimizer} lr {s.lr:g}, batch {s.batch_size}{decay}, {s.epochs} epochs"
+    parts = [f"{s.optimizer} lr {s.lr:g}", f"batch {s.batch_size}"]
+    parts += [f"lr x{s.gamma} per epoch"] if s.gamma else []
+    parts += [f"{s.schedule} schedule"] if s.schedule not in (None, "step") else []
+    parts += [f"weight decay {s.weight_decay:g}"] if s.weight_decay else []
+    parts += [f"label smoothing {s.label_smoothing:g}"] if s.label_smoothing else []
+    return ", ".join([*parts, f"{s.epochs} epochs"])
 
 
 # --- invariance: shifted and rotated test images ------------------------------------------
@@ -422,72 +426,27 @@ def deep_mlp(
 class Curves:
     """One run of :func:`fit`: losses (mean cross-entropy) and test accuracies (fractions)."""
 
-    step_loss: tuple[float, ...] = field(repr=False)  # every optimizer step's batch loss
-    train_loss: tuple[float, ...]  # per epoch, mean over its steps
+    examples_seen: tuple[int, ...] = field(repr=False)  # the points of batch_loss
+    batch_loss: tuple[float, ...] = field(repr=False)  # mean of the last few batches' losses
+    train_loss: tuple[float, ...]  # per epoch, mean over its training images
     test_loss: tuple[float, ...]  # per epoch, full test split
     test_accuracy: tuple[float, ...]
 
 
-def fit(model: nn.Module, ds: ImageDataset, s: TrainSettings) -> Curves:
-    """Train ``model`` on ``ds`` with the recipe of ``s``: its optimizer (adam or sgd), lr,
-    momentum, batch size, step decay, epochs, seed and normalisation; test after each epoch.
+def fit(model: nn.Module, name: str, ds: ImageDataset, s: TrainSettings) -> Curves:
+    """Train ``model`` (seeded before it was built) on ``ds`` with the recipe of ``s``, by
+    :func:`funml.nn.train` (the one training loop; ``name`` names the model in its records),
+    and return its curves."""
+    from funml.nn import train
 
-    The same seeded batches, thread count and CPU layout as :func:`funml.nn.train`; seed the
-    weights before building the model.
-    """
-    import torch
-
-    from funml.nn import threads_for
-
-    if s.optimizer not in ("adam", "sgd"):
-        raise ValueError(f"fit() trains with adam or sgd, not {s.optimizer!r}.")
-    if any(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
-        model = model.to(memory_format=torch.channels_last)  # measured faster on a CPU
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads_for(s, ds.image_shape))
-    try:
-        return _fit(model, ds, s)
-    finally:
-        torch.set_num_threads(before)
-
-
-def _fit(model: nn.Module, ds: ImageDataset, s: TrainSettings) -> Curves:
-    import torch
-    import torch.nn.functional as F
-
-    from funml.data.loader import BatchLoader, Normalization, split_tensors
-    from funml.nn import evaluate
-
-    norm = Normalization.fit(ds.train, ds.pixel_max) if s.normalize else Normalization(ds.pixel_max)
-    x, y = split_tensors(ds.train, norm)  # (N, 1, H, W), (N,)
-    x_test, y_test = split_tensors(ds.test, norm)
-    batches = BatchLoader(x, y, s.batch_size, seed=s.seed)
-    optimizer = (
-        torch.optim.SGD(model.parameters(), lr=s.lr, momentum=s.momentum, fused=True)
-        if s.optimizer == "sgd"
-        else torch.optim.Adam(model.parameters(), lr=s.lr, fused=True)
-    )
-    decay = torch.optim.lr_scheduler.StepLR(optimizer, s.lr_step, s.gamma) if s.gamma else None
-    steps, train_loss, test = [], [], []
-    for epoch in range(s.epochs):
-        batches.set_epoch(epoch)
-        model.train()
-        first = len(steps)
-        for xb, yb in batches:
-            loss = F.cross_entropy(model(xb), yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            steps.append(loss.item())
-        if decay is not None:
-            decay.step()
-        train_loss.append(float(np.mean(steps[first:])))
-        test.append(evaluate(model, x_test, y_test))
+    history = train(replace(s, model=name), dataset=ds, model=model).history
+    points = [p for r in history for p in r.curve]
     return Curves(
-        tuple(steps),
-        tuple(train_loss),
-        tuple(e.loss for e in test),
-        tuple(e.accuracy for e in test),
+        tuple(n for n, _ in points),
+        tuple(loss for _, loss in points),
+        tuple(r.train_loss for r in history),
+        tuple(r.test_loss for r in history),
+        tuple(r.test_accuracy for r in history),
     )
 
 
@@ -498,7 +457,7 @@ BN_VARIANTS = ("cnn", "cnn + batch norm")
 
 @dataclass(frozen=True)
 class BatchNormMeasurement:
-    """The cnn trained twice by :func:`fit`, the same seed, recipe and batches."""
+    """The cnn trained twice by :func:`fit`, the same seed, recipe, threads and batches."""
 
     dataset: str
     n_train: int
@@ -513,9 +472,10 @@ def measure_batchnorm(ds: ImageDataset, epochs: int, *, seed: int = 0) -> BatchN
     import torch
     from torch import nn
 
-    from funml.nn import build_model, count_parameters
+    from funml.nn import build_model, count_parameters, threads_for
 
     settings = train_settings("cnn", ds, epochs, seed)
+    settings = replace(settings, threads=threads_for(settings, ds.image_shape))  # both alike
     builders = {
         BN_VARIANTS[0]: lambda: build_model("cnn", ds.image_shape, ds.n_classes),
         BN_VARIANTS[1]: lambda: cnn_with_batchnorm(ds.image_shape, ds.n_classes),
@@ -525,7 +485,7 @@ def measure_batchnorm(ds: ImageDataset, epochs: int, *, seed: int = 0) -> BatchN
         torch.manual_seed(seed)
         model = build()
         parameters[variant] = count_parameters(model)
-        runs[variant] = fit(model, ds, settings)
+        runs[variant] = fit(model, variant, ds, settings)
     n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     return BatchNormMeasurement(
         ds.name, len(ds.train), len(ds.test), _recipe_text(settings), parameters, n_bn, runs
@@ -572,7 +532,8 @@ def present_batchnorm(m: BatchNormMeasurement, note: str) -> Result:
 def _batchnorm_metrics(m: BatchNormMeasurement) -> dict:
     metrics = {k: v for k, v in asdict(m).items() if k != "runs"}
     runs = {
-        v: {k: list(x) for k, x in asdict(c).items() if k != "step_loss"} for v, c in m.runs.items()
+        v: {k: list(x) for k, x in asdict(c).items() if k not in ("examples_seen", "batch_loss")}
+        for v, c in m.runs.items()
     }
     return metrics | {"runs": runs}
 
@@ -600,11 +561,11 @@ def _batchnorm_figure(m: BatchNormMeasurement) -> Figure:
     ax1, ax2, ax3 = fig.subplots(1, 3)
     for i, (variant, c) in enumerate(m.runs.items()):
         epochs = np.arange(1, len(c.train_loss) + 1)
-        ax1.plot(c.step_loss, color=f"C{i}", alpha=0.8, lw=0.8, label=variant)
+        ax1.plot(c.examples_seen, c.batch_loss, color=f"C{i}", alpha=0.8, lw=0.8, label=variant)
         ax2.plot(epochs, c.train_loss, "o-", color=f"C{i}", label=f"{variant}, train")
         ax2.plot(epochs, c.test_loss, "s--", color=f"C{i}", label=f"{variant}, test")
         ax3.plot(epochs, [100 * a for a in c.test_accuracy], "o-", color=f"C{i}", label=variant)
-    ax1.set(xlabel="optimizer step", ylabel="batch loss", yscale="log")
+    ax1.set(xlabel="training images seen", ylabel="batch loss", yscale="log")
     ax2.set(xlabel="epoch", ylabel="mean loss", yscale="log")
     ax3.set(xlabel="epoch", ylabel="test accuracy (%)")
     for ax in (ax2, ax3):
@@ -645,14 +606,11 @@ class ActivationsMeasurement:
     gradient_batch: int  # the first training images, whose loss gives the gradients
     lr: float  # plain SGD
     batch_size: int
+    steps: int  # SGD steps of each training
     at_init: dict[str, tuple[float, ...]]  # activation -> norm per layer, first to last
     trained: dict[str, tuple[float, ...]]  # the same after the training steps
     moved: dict[str, tuple[float, ...]]  # per layer, |W_end - W_start| / |W_start|
     runs: dict[str, Curves]  # activation -> its training
-
-    @property
-    def steps(self) -> int:
-        return len(next(iter(self.runs.values())).step_loss)
 
     def ratio(self, activation: str, trained: bool = False) -> float:
         """First layer's gradient norm over the last layer's."""
@@ -688,15 +646,17 @@ def measure_activations(
 
     from funml.data.loader import Normalization, split_tensors
     from funml.nn import TrainSettings
+    from funml.nn.recipes import Recipe
 
     norm = Normalization.fit(ds.train, ds.pixel_max)
     first = Split(ds.train.images[:GRADIENT_BATCH], ds.train.labels[:GRADIENT_BATCH])
     x, y = split_tensors(first, norm)
     per_epoch = -(-len(ds.train) // batch_size)
     epochs = max(1, round(steps / per_epoch))
+    # Every field decided here ("own": from no recipe set); fit() names the model.
     s = TrainSettings(
-        optimizer="sgd", lr=lr, momentum=0.0, batch_size=batch_size, epochs=epochs, seed=seed,
-        normalize=True,
+        **asdict(Recipe("sgd", lr, batch_size, epochs=epochs)), dataset=ds.name, seed=seed,
+        device="cpu", normalize=True, precision="fp32", recipe="own", quiet=True,
     )  # fmt: skip
     at_init, trained, moved, runs = {}, {}, {}, {}
     for activation in ACTIVATIONS:
@@ -704,7 +664,7 @@ def measure_activations(
         net = deep_mlp(int(np.prod(ds.image_shape)), activation, depth, width, ds.n_classes)
         at_init[activation] = layer_gradient_norms(net, x, y)
         start = _linear_weights(net)
-        runs[activation] = fit(net, ds, s)
+        runs[activation] = fit(net, f"{activation} mlp", ds, s)
         moved[activation] = tuple(
             float((w - w0).norm() / w0.norm())
             for w0, w in zip(start, _linear_weights(net), strict=True)
@@ -712,7 +672,7 @@ def measure_activations(
         trained[activation] = layer_gradient_norms(net, x, y)
     return ActivationsMeasurement(
         ds.name, len(ds.train), len(ds.test), ds.n_classes, depth, width, len(y), lr,
-        batch_size, at_init, trained, moved, runs,
+        batch_size, epochs * per_epoch, at_init, trained, moved, runs,
     )  # fmt: skip
 
 
@@ -799,7 +759,8 @@ def _activations_figure(m: ActivationsMeasurement) -> Figure:
     for i, a in enumerate(ACTIVATIONS):
         ax1.plot(layers, m.at_init[a], "o-", color=f"C{i}", label=f"{a}, at initialisation")
         ax1.plot(layers, m.trained[a], "s--", color=f"C{i}", label=f"{a}, after {m.steps} steps")
-        ax2.plot(m.runs[a].step_loss, color=f"C{i}", lw=0.8, label=a)
+        steps = np.array(m.runs[a].examples_seen) / m.batch_size
+        ax2.plot(steps, m.runs[a].batch_loss, color=f"C{i}", lw=0.8, label=a)
     ax1.set(xlabel="linear layer (1 = first)", ylabel="weight-gradient norm", yscale="log")
     ax1.set_xticks(layers)
     ax2.set(xlabel="SGD step", ylabel="batch loss")
