@@ -101,3 +101,11 @@ def test_header_contents_and_sections(report, quick_run):
     if settings["settings"]["data_dir"]:
         assert "t10k-images-idx3-ubyte.gz" in text
     assert "Measured against reference" in text and "Verdict." in text
+
+
+def test_machine_table_says_how_each_model_trained(report):
+    html, _ = report
+    # The recipe and precision of the run, then each trained model's precision and threads.
+    assert "<th>recipe</th><td>course (how the torch models train)</td>" in html
+    for model in ("mlp", "cnn", "mlp2", "cnn-small", "logreg", "digits-cnn"):
+        assert re.search(rf"<th>{model} trained in</th><td>(fp32|bf16), \d+ thread", html), model

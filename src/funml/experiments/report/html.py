@@ -65,11 +65,14 @@ def _header(run, title: str) -> str:
         ("quick", "yes: small subsets, few epochs" if s.quick else "no"),
         ("seed", s.seed),
         ("jobs", s.jobs),
+        ("recipe", f"{s.recipe} (how the torch models train)"),
+        ("precision", s.precision),
     ]
     m = run.machine
     machine_rows = [
         ("CPU", f"{m['cpu']} ({m['cores']} logical cores)"),
         ("torch threads per experiment", m["torch_threads"]),
+        *_training_rows(run),
         ("Python", f"{m['python']} on {m['platform']}"),
         ("libraries", ", ".join(f"{k} {v}" for k, v in m["versions"].items())),
     ]
@@ -88,6 +91,19 @@ def _header(run, title: str) -> str:
             "</header>",
         ]
     )
+
+
+def _training_rows(run) -> list[tuple[str, str]]:
+    """What each model that trained ran in: its precision and torch threads, from its record."""
+    rows = []
+    for o in run.outcomes:
+        metrics = o.result.metrics if o.result is not None else {}
+        sections = [metrics, *(v for v in metrics.values() if isinstance(v, dict))]
+        for m in sections:
+            if "precision" in m and "threads" in m:
+                model = m.get("model", o.name)
+                rows.append((f"{model} trained in", f"{m['precision']}, {m['threads']} thread(s)"))
+    return rows
 
 
 def _sources(run) -> str:
