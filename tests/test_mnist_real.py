@@ -4,6 +4,8 @@ Full load and digest acceptance are tested in test_data_real.py; here the algori
 the real digits. A user's checkout has no ../shared, so these are skipped there, saying why.
 """
 
+import dataclasses
+
 import pytest
 
 from conftest import MNIST_DIR
@@ -20,6 +22,13 @@ needs_full_mnist = pytest.mark.skipif(
     ),
     reason=f"the full official MNIST (60,000 training images) is not in {MNIST_DIR}",
 )
+
+
+# The course's recipe set and fp32, where TrainSettings has recipe sets and precisions (the
+# --recipe option); before it, the settings below are the course's for a first epoch.
+# Transitional: once merged with --recipe, pass recipe="course", precision="fp32" directly.
+_FIELDS = {f.name for f in dataclasses.fields(TrainSettings)}
+COURSE = {"recipe": "course", "precision": "fp32"} if "recipe" in _FIELDS else {}
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +50,8 @@ def test_knn_agrees_with_scikit_learn_on_an_mnist_subset(mnist):
 @needs_full_mnist
 @pytest.mark.slow
 def test_one_epoch_of_the_course_cnn_beats_97_percent_on_mnist(mnist, tmp_path):
-    # The course's cnn recipe (Adam 1e-3, batch 64, constant rate) for one epoch on all
-    # 60,000 training digits, evaluated on the 10,000 test digits.
+    # The course's cnn recipe (Adam 1e-3, batch 64) for one epoch on all 60,000 training
+    # digits, evaluated on the 10,000 test digits. (A decay would act after the epoch.)
     settings = TrainSettings(
         model="cnn",
         dataset="mnist",
@@ -50,9 +59,9 @@ def test_one_epoch_of_the_course_cnn_beats_97_percent_on_mnist(mnist, tmp_path):
         batch_size=64,
         optimizer="adam",
         lr=1e-3,
-        gamma=1.0,
         seed=0,
         quiet=True,
+        **COURSE,
     ).resolved()
     result = train(settings, dataset=mnist, out_dir=tmp_path)
     assert len(result.history) == 1 and result.test.count == 10_000
