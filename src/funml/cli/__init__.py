@@ -77,8 +77,16 @@ def main() -> None:
     # SIGTERM (a plain `kill`, a scheduler stopping the job) is handled as Ctrl-C: writes
     # are finished or abandoned, temporaries removed, and what finished is reported.
     signal.signal(signal.SIGTERM, _terminated)
-    cli(prog_name="funml")
+    try:
+        cli(prog_name="funml")
+    finally:
+        # Past the command, a SIGTERM ends the process plainly: raised inside the
+        # interpreter's exit hooks it would only print a traceback (torch's launcher sends
+        # one to the surviving workers when another dies).
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _terminated(signum, frame) -> None:
+    # Once: a second SIGTERM while the first is being handled ends the process.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     raise KeyboardInterrupt("SIGTERM")
