@@ -4,8 +4,6 @@ Full load and digest acceptance are tested in test_data_real.py; here the algori
 the real digits. A user's checkout has no ../shared, so these are skipped there, saying why.
 """
 
-import dataclasses
-
 import pytest
 
 from conftest import MNIST_DIR
@@ -22,13 +20,6 @@ needs_full_mnist = pytest.mark.skipif(
     ),
     reason=f"the full official MNIST (60,000 training images) is not in {MNIST_DIR}",
 )
-
-
-# The course's recipe set and fp32, where TrainSettings has recipe sets and precisions (the
-# --recipe option); before it, the settings below are the course's for a first epoch.
-# Transitional: once merged with --recipe, pass recipe="course", precision="fp32" directly.
-_FIELDS = {f.name for f in dataclasses.fields(TrainSettings)}
-COURSE = {"recipe": "course", "precision": "fp32"} if "recipe" in _FIELDS else {}
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +47,12 @@ def test_one_epoch_of_the_course_cnn_beats_97_percent_on_mnist(mnist, tmp_path):
         model="cnn",
         dataset="mnist",
         epochs=1,
-        batch_size=64,
-        optimizer="adam",
-        lr=1e-3,
         seed=0,
         quiet=True,
-        **COURSE,
+        recipe="course",
+        precision="fp32",
     ).resolved()
+    assert (settings.optimizer, settings.lr, settings.batch_size) == ("adam", 1e-3, 64)
     result = train(settings, dataset=mnist, out_dir=tmp_path)
     assert len(result.history) == 1 and result.test.count == 10_000
     assert result.test.accuracy > 0.97
