@@ -134,6 +134,10 @@ def test_resume_after_interruption_equals_an_uninterrupted_run(
         restore()
     assert load_checkpoint(out / "model.pt")["epoch"] == 2
     assert not list(out.glob(".*part"))  # no temporary file left behind
+    # metrics.json for what finished: the two checkpointed epochs.
+    finished = json.loads((out / "metrics.json").read_text())
+    assert [h["epoch"] for h in finished["history"]] == [1, 2]
+    assert finished["test_accuracy"] == full.history[1].test_accuracy
 
     resumed = train(settings, dataset=digits, out_dir=out, resume=out / "model.pt")
     assert _same_weights(resumed.model, full.model)

@@ -312,6 +312,11 @@ def _train(s, start, ds, out_dir, on_epoch_end, device, world, given=None) -> Tr
             if on_epoch_end is not None:
                 on_epoch_end(record)
     except KeyboardInterrupt:  # also SIGTERM in a worker: the launcher stopping it
+        if writes and saved:  # metrics.json for the epochs that finished, beside their checkpoint
+            info = _run_info(s, ds, model, device, len(y_train), world)
+            done = history[:saved]
+            kept = TrainResult(model, s, done, norm, done[-1].test, out_dir, info)
+            write_json(out_dir / METRICS_NAME, metrics(kept))
         message = _interrupted_message(epoch, saved, checkpoint_path, leader=world.leader)
         raise TrainingInterrupted(message) from None
     except RuntimeError as e:
