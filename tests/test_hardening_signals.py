@@ -142,16 +142,18 @@ def test_killing_the_launcher_stops_its_workers(tmp_path, sig):
 
 def test_sigterm_during_a_run_with_jobs_stops_the_workers(tmp_path, sigterm_as_in_funml):
     import multiprocessing
-    import threading
 
     names = ["tensors", "linear", "knn", "pca"]
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
-    timer.start()
+
+    def first_done(outcome):  # SIGTERM once the pool runs: as soon as one experiment is back
+        if not sent:
+            sent.append(outcome.name)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    sent: list[str] = []
     start = time.monotonic()
-    try:
-        run = run_experiments(RunSettings(out=tmp_path / "run", jobs=2), names)
-    finally:
-        timer.cancel()
+    run = run_experiments(RunSettings(out=tmp_path / "run", jobs=2), names, on_done=first_done)
+    assert sent
     assert time.monotonic() - start < 60  # the experiments left were not waited for
     assert run.failed, "nothing was interrupted"
     m = json.loads((run.path / "metrics.json").read_text())
