@@ -279,3 +279,29 @@ def test_every_file_name_not_utf8_in_every_locale(tmp_path, locale):
     assert "cat\ufffd/\ufffd0.png" in out
     assert "notes\ufffd.txt': not an image Pillow can read" in out
     assert "\\udc" not in out  # no raw surrogate escapes leak out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+def test_classify_and_the_report_show_file_names_not_utf8(tmp_path, locale):
+    # funml classify's printed table and figure titles, and `funml run pretrained --images`'s
+    # report, with a photo whose name is not UTF-8.
+    photos = os.fsencode(tmp_path / "photos")
+    os.makedirs(photos)
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(os.path.join(photos, b"caf\xff.png"))
+    env = {**os.environ, "LC_ALL": locale, "PYTHONIOENCODING": ""}
+    for args in (
+        ["classify", str(tmp_path / "photos"), "--out", str(tmp_path / "out")],
+        ["run", "pretrained", "--images", str(tmp_path / "photos"), "--out", str(tmp_path / "r")],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "funml", *args], capture_output=True, env=env, timeout=300
+        )
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+        assert b"Traceback" not in proc.stderr
+    assert "caf\ufffd.png" in _utf8_text(tmp_path / "out" / "predictions.csv")
+    assert "caf\ufffd.png" in _utf8_text(tmp_path / "r" / "report.html")
+
+
+def _utf8_text(path) -> str:
+    return path.read_text(encoding="utf-8")

@@ -51,8 +51,10 @@ def classify(folder, model, top_k, weights, out, as_json):
         out=None if out is None else str(out),
     )
     run = run_classify(settings)
+    from funml.files import display_name
+
     for path, reason in run.skipped_files:
-        click.echo(f"Skipped file {path}: {reason}", err=True)
+        click.echo(f"Skipped file {display_name(path)}: {reason}", err=True)
     for name, reason in run.skipped_models:
         click.echo(f"Skipped model {name}: {reason}", err=True)
     if as_json:

@@ -107,16 +107,17 @@ def gather_photos(folder: str | Path | None = None) -> Photos:
     if folder is None:
         return Photos(tuple(names), tuple(images))
     from funml.data.folder import load_photos
+    from funml.files import display_name  # names that are not UTF-8 stay printable
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # skipped files are listed in the record
         photos = load_photos(folder)
     return Photos(
-        names=tuple(names + [str(p.relative_to(folder)) for p in photos.paths]),
+        names=tuple(names + [display_name(p.relative_to(folder)) for p in photos.paths]),
         images=tuple(images + list(photos.images)),
         folder=str(folder),
         n_yours=len(photos.paths),
-        skipped_files=tuple((str(p), reason) for p, reason in photos.skipped),
+        skipped_files=tuple((display_name(p), reason) for p, reason in photos.skipped),
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from funml.errors import FunmlError
-from funml.files import atomic_open, check_free_folder, save_figure, write_json
+from funml.files import atomic_open, check_free_folder, display_name, save_figure, write_json
 from funml.zoo.classify import Prediction, check_top_k, classify
 from funml.zoo.figures import plot_comparison_table, plot_prediction_grid
 from funml.zoo.registry import DEFAULT_MODEL, parse_model_names
@@ -65,7 +65,7 @@ def run_classify(settings: ClassifySettings) -> ClassifyRun:
         photos.images,
         models,
         s.top_k,
-        names=[str(p) for p in photos.paths],
+        names=list(photos.names),  # printable even where a file name is not UTF-8
         batch_size=s.batch_size,
     )
     return ClassifyRun(s, photos.paths, photos.images, photos.skipped, models, skipped, predictions)
@@ -145,5 +145,5 @@ def _settings_record(run: ClassifyRun) -> dict:
             if m.weights is not None
         },
         "skipped_models": dict(run.skipped_models),
-        "skipped_files": {str(path): reason for path, reason in run.skipped_files},
+        "skipped_files": {display_name(path): reason for path, reason in run.skipped_files},
     }
