@@ -64,3 +64,30 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
         x[idx] = saved
         grad[idx] = (up - down) / (2 * h)
     return grad
+
+
+def small_training(**changes):
+    """Resolved settings of a small, fast digits-cnn run on 200 Digits images, with the plain
+    loop (Adam, step schedule, no weight decay, smoothing or augmentation, fp32); each test
+    changes what it is about with ``changes``."""
+    import dataclasses
+
+    from funml.nn import TrainSettings
+
+    base = TrainSettings(
+        model="digits-cnn",
+        dataset="digits",
+        epochs=3,
+        batch_size=32,
+        optimizer="adam",
+        lr=3e-3,
+        n_train=200,
+        threads=1,
+        quiet=True,
+        schedule="step",
+        weight_decay=0.0,
+        label_smoothing=0.0,
+        augment="none",
+        precision="fp32",
+    )
+    return dataclasses.replace(base, **changes).resolved()

@@ -13,6 +13,7 @@ from funml.errors import FunmlError
 from funml.nn import TrainSettings, load_checkpoint, settings_from_checkpoint, train
 from funml.nn import precision as precision_module
 from funml.nn.augment import augment_batch, check_augment, shift_for
+from helpers import small_training
 
 needs_bf16 = pytest.mark.skipif(
     not precision_module.bf16_supported(torch.device("cpu")), reason="no bfloat16 on this CPU"
@@ -24,40 +25,20 @@ def digits():
     return load_dataset("digits")
 
 
-def _settings(**changes) -> TrainSettings:
-    base = TrainSettings(
-        model="digits-cnn",
-        dataset="digits",
-        epochs=3,
-        batch_size=32,
-        optimizer="adam",
-        lr=3e-3,
-        n_train=200,
-        threads=1,
-        quiet=True,
-        schedule="step",  # the plain loop, each test changing one option
-        weight_decay=0.0,
-        label_smoothing=0.0,
-        augment="none",
-        precision="fp32",
-    )
-    return dataclasses.replace(base, **changes).resolved()
-
-
 # --- precision ---------------------------------------------------------------------------
 
 
 @needs_bf16
 def test_bf16_training_lowers_the_loss(digits):
-    result = train(_settings(precision="bf16", epochs=4), dataset=digits)
+    result = train(small_training(precision="bf16", epochs=4), dataset=digits)
     losses = [r.train_loss for r in result.history]
     assert losses[-1] < losses[0] and result.info["environment"]["precision"] == "bf16"
 
 
 @needs_bf16
 def test_a_bf16_checkpoint_resumes_exactly(digits, tmp_path):
-    whole = train(_settings(precision="bf16"), dataset=digits)
-    train(_settings(precision="bf16", epochs=2), dataset=digits, out_dir=tmp_path / "run")
+    whole = train(small_training(precision="bf16"), dataset=digits)
+    train(small_training(precision="bf16", epochs=2), dataset=digits, out_dir=tmp_path / "run")
     ckpt = tmp_path / "run" / "model.pt"
     saved = settings_from_checkpoint(ckpt)
     assert saved.precision == "bf16"
@@ -69,7 +50,7 @@ def test_a_bf16_checkpoint_resumes_exactly(digits, tmp_path):
 def test_a_cpu_without_bf16_gets_one_sentence(digits, monkeypatch):
     monkeypatch.setattr(precision_module, "bf16_supported", lambda device: False)
     with pytest.raises(FunmlError, match=r"^This CPU has no native bfloat16 support .*fp32\.$"):
-        train(_settings(precision="bf16"), dataset=digits)
+        train(small_training(precision="bf16"), dataset=digits)
 
 
 def test_the_lab_refuses_bf16_where_unsupported(monkeypatch):
@@ -116,11 +97,11 @@ def test_digits_are_never_flipped(digits):
     with pytest.raises(FunmlError, match="flips turn digits"):
         TrainSettings("cnn", "mnist", augment="shift-flip")
     fake = dataclasses.replace(digits, name="csv:x")  # allowed by name, refused by data
-    train(_settings(augment="shift-flip", epochs=1, dataset="csv:x"), dataset=fake)
+    train(small_training(augment="shift-flip", epochs=1, dataset="csv:x"), dataset=fake)
 
 
 def test_augmented_training_is_seeded_and_resumes_exactly(digits, tmp_path):
-    s = _settings(augment="shift")
+    s = small_training(augment="shift")
     a, b = train(s, dataset=digits), train(s, dataset=digits)
     assert a.test == b.test
     train(dataclasses.replace(s, epochs=2), dataset=digits, out_dir=tmp_path / "run")
@@ -143,29 +124,29 @@ def test_augmented_training_is_seeded_and_resumes_exactly(digits, tmp_path):
     ],
 )
 def test_each_option_trains(digits, changes):
-    result = train(_settings(**changes), dataset=digits)
+    result = train(small_training(**changes), dataset=digits)
     assert result.history[-1].train_loss < result.history[0].train_loss
     assert result.test.accuracy > 0.5
 
 
 def test_per_batch_schedules_end_near_zero(digits):
-    s = _settings(schedule="cosine", epochs=2)
+    s = small_training(schedule="cosine", epochs=2)
     result = train(s, dataset=digits)
     assert result.history[0].lr == pytest.approx(3e-3) and result.history[1].lr < 3e-3
-    onecycle = train(_settings(schedule="onecycle", epochs=3), dataset=digits)
+    onecycle = train(small_training(schedule="onecycle", epochs=3), dataset=digits)
     lrs = [r.lr for r in onecycle.history]  # warms up from lr/25, peaks, anneals
     assert lrs[0] < lrs[1] and lrs[0] == pytest.approx(3e-3 / 25)
 
 
 def test_a_planned_schedule_cannot_be_stretched_on_resume(digits, tmp_path):
-    train(_settings(schedule="cosine", epochs=1), dataset=digits, out_dir=tmp_path / "run")
+    train(small_training(schedule="cosine", epochs=1), dataset=digits, out_dir=tmp_path / "run")
     ckpt = tmp_path / "run" / "model.pt"
     with pytest.raises(FunmlError, match="cosine schedule of this run was planned over 1"):
-        train(_settings(schedule="cosine", epochs=3), dataset=digits, resume=ckpt)
+        train(small_training(schedule="cosine", epochs=3), dataset=digits, resume=ckpt)
 
 
 def test_a_checkpoint_from_before_the_options_resumes(digits, tmp_path):
-    train(_settings(epochs=1), dataset=digits, out_dir=tmp_path / "run")
+    train(small_training(epochs=1), dataset=digits, out_dir=tmp_path / "run")
     ckpt = load_checkpoint(tmp_path / "run" / "model.pt")
     for name in ("weight_decay", "label_smoothing", "schedule", "augment", "precision", "recipe"):
         del ckpt["settings"][name]
@@ -221,7 +202,7 @@ def test_good_edges_are_accepted():
 def test_cuda_without_cuda_and_empty_splits_are_refused(digits, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(FunmlError, match="CUDA is not available; use cpu"):
-        train(_settings(device="cuda"), dataset=digits)
+        train(small_training(device="cuda"), dataset=digits)
     empty = ImageDataset(
         "empty-test",
         digits.train,
@@ -230,7 +211,7 @@ def test_cuda_without_cuda_and_empty_splits_are_refused(digits, monkeypatch):
         pixel_max=digits.pixel_max,
     )
     with pytest.raises(FunmlError, match="'empty-test' has an empty test split"):
-        train(_settings(device="cpu"), dataset=empty)
+        train(small_training(device="cpu"), dataset=empty)
 
 
 def test_bf16_is_the_default_only_where_the_cpu_computes_in_it(monkeypatch):

@@ -28,6 +28,7 @@ from funml.nn import (
     threads_for,
     train,
 )
+from helpers import small_training
 
 TIMING = ("train_time", "epoch_time", "images_per_second")
 
@@ -35,27 +36,6 @@ TIMING = ("train_time", "epoch_time", "images_per_second")
 @pytest.fixture(scope="module")
 def digits():
     return load_dataset("digits")
-
-
-def _settings(**changes) -> TrainSettings:
-    base = TrainSettings(
-        model="digits-cnn",
-        dataset="digits",
-        epochs=3,
-        batch_size=32,
-        lr=3e-3,
-        n_train=200,
-        threads=1,
-        quiet=True,
-        # The plain loop these tests are about (test_nn_options.py tests the other options).
-        optimizer="adam",
-        schedule="step",
-        weight_decay=0.0,
-        label_smoothing=0.0,
-        augment="none",
-        precision="fp32",
-    )
-    return dataclasses.replace(base, **changes).resolved()
 
 
 def _untimed(history):
@@ -70,7 +50,7 @@ def _same_weights(a, b) -> bool:
 
 
 def test_digits_cnn_reaches_90_percent_in_a_few_epochs(digits):
-    result = train(_settings(epochs=4, batch_size=16, n_train=None), dataset=digits)
+    result = train(small_training(epochs=4, batch_size=16, n_train=None), dataset=digits)
     assert len(result.history) == 4
     assert result.test.count == len(digits.test) == 1297
     assert result.test.accuracy >= 0.90
@@ -78,16 +58,18 @@ def test_digits_cnn_reaches_90_percent_in_a_few_epochs(digits):
 
 
 def test_same_seed_gives_identical_history(digits):
-    a = train(_settings(), dataset=digits)
-    b = train(_settings(), dataset=digits)
+    a = train(small_training(), dataset=digits)
+    b = train(small_training(), dataset=digits)
     assert _untimed(a.history) == _untimed(b.history)
     assert _same_weights(a.model, b.model)
-    c = train(_settings(seed=1), dataset=digits)
+    c = train(small_training(seed=1), dataset=digits)
     assert _untimed(c.history) != _untimed(a.history)
 
 
 def test_sgd_with_step_decay(digits):
-    result = train(_settings(optimizer="sgd", lr=0.05, momentum=0.9, gamma=0.5), dataset=digits)
+    result = train(
+        small_training(optimizer="sgd", lr=0.05, momentum=0.9, gamma=0.5), dataset=digits
+    )
     assert [r.lr for r in result.history] == pytest.approx([0.05, 0.025, 0.0125])
     assert result.history[-1].train_loss < result.history[0].train_loss
 
@@ -120,7 +102,7 @@ def _interrupt_mid_epoch(monkeypatch, training_step):
 def test_resume_after_interruption_equals_an_uninterrupted_run(
     digits, tmp_path, monkeypatch, where
 ):
-    settings = _settings(epochs=4, gamma=0.7)  # Adam state and a scheduler to carry over
+    settings = small_training(epochs=4, gamma=0.7)  # Adam state and a scheduler to carry over
     full = train(settings, dataset=digits)
 
     out = tmp_path / "run"
@@ -170,7 +152,7 @@ def test_resume_after_the_process_is_killed(tmp_path, digits):
     assert done >= 1
 
     saved = settings_from_checkpoint(out / "model.pt")
-    assert saved == _settings(n_train=64, epochs=100000)
+    assert saved == small_training(n_train=64, epochs=100000)
     more = dataclasses.replace(saved, epochs=done + 2)
     resumed = train(more, dataset=digits, out_dir=out, resume=out / "model.pt")
     assert load_checkpoint(out / "model.pt")["epoch"] == done + 2
@@ -180,7 +162,7 @@ def test_resume_after_the_process_is_killed(tmp_path, digits):
 
 
 def test_evaluation_never_changes_the_weights(digits, tmp_path):
-    result = train(_settings(epochs=1), dataset=digits, out_dir=tmp_path)
+    result = train(small_training(epochs=1), dataset=digits, out_dir=tmp_path)
     model = result.model
     model.train()
     model.zero_grad(set_to_none=True)
@@ -197,7 +179,7 @@ def test_evaluation_never_changes_the_weights(digits, tmp_path):
 
 
 def test_accuracy_is_counted_over_every_test_sample(digits, tmp_path):
-    result = train(_settings(epochs=1, eval_batch_size=1000), dataset=digits, out_dir=tmp_path)
+    result = train(small_training(epochs=1, eval_batch_size=1000), dataset=digits, out_dir=tmp_path)
     x, y = split_tensors(digits.test, result.normalization)
     with torch.no_grad():
         correct = (result.model.eval()(x).argmax(dim=1) == y).sum().item()  # one batch of all
@@ -220,7 +202,7 @@ class _Payload:
 
 
 def test_a_checkpoint_with_a_pickled_object_is_refused(digits, tmp_path):
-    train(_settings(epochs=1), dataset=digits, out_dir=tmp_path / "run")
+    train(small_training(epochs=1), dataset=digits, out_dir=tmp_path / "run")
     ckpt = torch.load(tmp_path / "run" / "model.pt", weights_only=True)
     marker = tmp_path / "pwned"
     ckpt["settings"]["note"] = _Payload(str(marker))
@@ -230,12 +212,12 @@ def test_a_checkpoint_with_a_pickled_object_is_refused(digits, tmp_path):
     with pytest.raises(FunmlError, match="holds pickled Python objects"):
         evaluate_checkpoint(tmp_path / "evil.pt", digits)
     with pytest.raises(FunmlError, match="holds pickled Python objects"):
-        train(_settings(), dataset=digits, resume=tmp_path / "evil.pt")
+        train(small_training(), dataset=digits, resume=tmp_path / "evil.pt")
     assert not marker.exists()
 
 
 def test_checkpoint_holds_plain_data_for_the_safe_loader(digits, tmp_path):
-    result = train(_settings(epochs=2, gamma=0.5), dataset=digits, out_dir=tmp_path)
+    result = train(small_training(epochs=2, gamma=0.5), dataset=digits, out_dir=tmp_path)
     ckpt = torch.load(tmp_path / "model.pt", weights_only=True)  # must not raise
     assert ckpt["epoch"] == 2
     assert ckpt["settings"] == dataclasses.asdict(result.settings)
@@ -252,7 +234,7 @@ def test_checkpoint_holds_plain_data_for_the_safe_loader(digits, tmp_path):
 
 
 def test_corrupt_and_foreign_checkpoints_are_refused(digits, tmp_path):
-    train(_settings(epochs=1), dataset=digits, out_dir=tmp_path / "run")
+    train(small_training(epochs=1), dataset=digits, out_dir=tmp_path / "run")
     data = (tmp_path / "run" / "model.pt").read_bytes()
     (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
     with pytest.raises(FunmlError, match="corrupt"):
@@ -271,11 +253,11 @@ def test_corrupt_and_foreign_checkpoints_are_refused(digits, tmp_path):
 
 def test_bad_settings_are_one_sentence(digits):
     with pytest.raises(FunmlError, match="--optimizer 'rmsprop' is unknown"):
-        train(_settings(optimizer="rmsprop"), dataset=digits)
+        train(small_training(optimizer="rmsprop"), dataset=digits)
     with pytest.raises(FunmlError, match="does not fit data set 'digits'"):
-        train(_settings(model="cnn"), dataset=digits)
+        train(small_training(model="cnn"), dataset=digits)
     with pytest.raises(FunmlError, match="--batch-size must be at least 1"):
-        train(_settings(batch_size=0), dataset=digits)
+        train(small_training(batch_size=0), dataset=digits)
     with pytest.raises(ValueError, match=r"not decided: .*optimizer, lr"):
         train(TrainSettings("digits-cnn", "digits", epochs=1, batch_size=32), dataset=digits)
 
@@ -285,12 +267,12 @@ def test_interrupted_before_any_checkpoint_says_so(digits, tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(TrainingInterrupted, match="nothing was saved"):
-        train(_settings(epochs=2), dataset=digits, on_epoch_end=stop)
+        train(small_training(epochs=2), dataset=digits, on_epoch_end=stop)
 
 
 def test_threads_are_restored(digits):
     before = torch.get_num_threads()
-    train(_settings(epochs=1, threads=1), dataset=digits)
+    train(small_training(epochs=1, threads=1), dataset=digits)
     assert torch.get_num_threads() == before
 
 
@@ -304,7 +286,7 @@ def test_thread_rule_is_fixed_by_the_settings():
 
 
 def test_history_records_round_trip_and_old_checkpoints_resume(digits, tmp_path):
-    result = train(_settings(epochs=2), dataset=digits, out_dir=tmp_path / "run")
+    result = train(small_training(epochs=2), dataset=digits, out_dir=tmp_path / "run")
     ckpt = load_checkpoint(tmp_path / "run" / "model.pt")
     assert [EpochRecord.from_dict(r) for r in ckpt["history"]] == result.history
     # A checkpoint written before the records: the same keys, the curve as lists of lists.
@@ -338,7 +320,7 @@ def test_a_given_model_trains_in_the_loop_and_is_named_by_the_settings(digits):
     built one when both start from the same weights, and settings.model only names it."""
     from funml.nn import build_model
 
-    settings = _settings(epochs=1)
+    settings = small_training(epochs=1)
     torch.manual_seed(settings.seed)
     given = build_model("digits-cnn", digits.image_shape, digits.n_classes)
     start = {k: v.clone() for k, v in given.state_dict().items()}
