@@ -70,17 +70,12 @@ def train_settings(model: str, ds: ImageDataset, epochs: int, seed: int) -> Trai
     and inputs, so each model should train well (the course's plain SGD leaves cnn-small
     and mlp2 far from their best in a few epochs); float32 so that they repeat on any CPU.
     """
-    from funml.nn import TrainSettings
+    import dataclasses
 
-    return TrainSettings(
-        model=model,
-        dataset=ds.name,
-        epochs=epochs,
-        seed=seed,
-        quiet=True,
-        recipe="tuned",
-        precision="fp32",
-    ).resolved()
+    from funml.experiments.models import lab_settings
+
+    settings = lab_settings(model, ds, epochs, seed, recipe="tuned", precision="fp32")
+    return dataclasses.replace(settings, quiet=True)
 
 
 def _recipe_text(s: TrainSettings) -> str:
