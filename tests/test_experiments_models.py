@@ -59,6 +59,21 @@ def test_mlp_and_cnn_answer_with_their_parameters_and_accuracy(name, tiny):
         assert f"{m.flops_per_image:,}" in result.answer
 
 
+def test_mlp_section_reruns_the_same_settings_on_raw_pixels(tiny, tmp_path):
+    from funml.experiments.models import measure_model, present_mlp
+    from funml.nn.ablation import normalization_run
+
+    m = measure_model("mlp", tiny, 1)
+    raw = normalization_run(m.settings, False, dataset=tiny)
+    assert raw["normalize"] is False and raw["transform"] == "(x/255 - 0.0000) / 1.0000"
+    assert raw["epochs"] == 1 and 0.0 <= raw["test_accuracy"] <= 1.0
+    result = present_mlp(m, raw, tiny, "tiny data")
+    _answers_with(result, f"{raw['test_accuracy']:.2%}", f"{m.test_accuracy:.2%}")
+    ref = next(r for r in result.references if "without normalisation" in r.quantity)
+    assert (ref.measured, ref.reference) == (raw["test_accuracy"], m.test_accuracy)
+    assert _saved(result, tmp_path)["unnormalised"]["test_accuracy"] == raw["test_accuracy"]
+
+
 def test_mlp2_vs_cnn_small_answers_with_both_counts_and_accuracies(tiny):
     from funml.experiments.models import PairMeasurement, measure_model, present_pair
 

@@ -121,6 +121,9 @@ def test_bad_input():
             PCA().fit(Xb)
     with pytest.raises(ValueError, match="at least 2 samples"):
         PCA().fit(X[:1])
+    huge = np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]])  # finite; squares overflow
+    with pytest.raises(ValueError, match=r"too large: their products overflow float64"):
+        PCA().fit(huge)
     with pytest.raises(NotFittedError):
         PCA().transform(X)
     pca = PCA(3).fit(X)
@@ -146,15 +149,24 @@ def test_reconstruct_refuses_a_bad_k(k):
         pca.reconstruct(_data(), k)
 
 
-def test_blocks_give_the_same_covariance(monkeypatch):
+def test_centred_blocks_give_the_same_covariance(monkeypatch):
     from funml.scratch import pca as pca_module
 
     X = _data()
-    whole = PCA().fit(X)
-    # Room for 7 rows per block: many blocks and a short last one.
+    whole = PCA().fit(X)  # X.T @ X - n outer(mean, mean): little cancels here
+    # Centre the rows in blocks instead, with room for 7 rows per block: many blocks and a
+    # short last one.
+    monkeypatch.setattr(pca_module, "MAX_CANCELLATION", 0.0)
     monkeypatch.setattr(pca_module, "CENTRING_BLOCK_BYTES", 7 * X.shape[1] * 8)
     blocked = PCA().fit(X)
     assert_allclose(blocked.explained_variance_, whole.explained_variance_, rtol=1e-10)
     assert_allclose(
         np.abs(blocked.components_ @ whole.components_.T), np.eye(X.shape[1]), atol=1e-8
     )
+
+
+def test_a_mean_far_from_zero_is_centred_before_the_product():
+    # X.T @ X - n outer(mean, mean) would cancel ~12 of float64's 16 digits here.
+    X = 1e6 + np.random.default_rng(0).normal(size=(500, 4))
+    expected = np.linalg.eigvalsh(np.cov(X - X.mean(axis=0), rowvar=False))[::-1]
+    assert_allclose(PCA().fit(X).explained_variance_, expected, rtol=1e-9)

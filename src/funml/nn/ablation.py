@@ -19,23 +19,25 @@ def normalization_ablation(
     full-test-split accuracy (fractions), the final train and test loss, the epochs and the
     wall time. ``settings`` are resolved settings.
     """
-    rows = []
-    for normalize in (True, False):
-        start = time.perf_counter()
-        run = dataclasses.replace(settings, normalize=normalize, quiet=True)
-        result = train(run, dataset=dataset)
-        last = result.history[-1]
-        n = result.normalization
-        rows.append(
-            {
-                "normalize": normalize,
-                "transform": f"(x/{n.pixel_max} - {n.mean:.4f}) / {n.std:.4f}",
-                "test_accuracy": result.test.accuracy,
-                "best_test_accuracy": max(r.test_accuracy for r in result.history),
-                "train_loss": last.train_loss,
-                "test_loss": last.test_loss,
-                "epochs": len(result.history),
-                "seconds": round(time.perf_counter() - start, 1),
-            }
-        )
-    return rows
+    return [normalization_run(settings, normalize, dataset=dataset) for normalize in (True, False)]
+
+
+def normalization_run(
+    settings: TrainSettings, normalize: bool, *, dataset: ImageDataset | None = None
+) -> dict:
+    """One row of :func:`normalization_ablation`: ``settings`` trained with ``normalize``."""
+    start = time.perf_counter()
+    run = dataclasses.replace(settings, normalize=normalize, quiet=True)
+    result = train(run, dataset=dataset)
+    last = result.history[-1]
+    n = result.normalization
+    return {
+        "normalize": normalize,
+        "transform": f"(x/{n.pixel_max} - {n.mean:.4f}) / {n.std:.4f}",
+        "test_accuracy": result.test.accuracy,
+        "best_test_accuracy": max(r.test_accuracy for r in result.history),
+        "train_loss": last.train_loss,
+        "test_loss": last.test_loss,
+        "epochs": len(result.history),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
