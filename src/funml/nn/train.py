@@ -185,8 +185,90 @@ def train(
 
 def _train(s, start, ds, out_dir, on_epoch_end, device, world, given=None) -> TrainResult:
     _seed_everything(s.seed)
+    data = _prepare_data(s, ds, start, device, world)
+    model, optimizer, scheduler, history = _prepare_model(
+        s, ds, start, device, given, len(data.train)
+    )
+    net = world.wrap(model)  # averages the gradients over processes; `model` stays plain
+    precision = autocast(s.precision, device)  # bf16: the training passes under autocast
 
-    # Data: converted once into tensors on the device; a batch is one index into them.
+    def test_totals() -> torch.Tensor:  # over the full test split: every shard, added up
+        # In float32 whatever the training precision: the number funml evaluate gives.
+        return world.all_reduce_sum(evaluate_totals(model, data.test))
+
+    out_dir = Path(out_dir) if out_dir is not None else None
+    # The one place that decides whether this process writes.
+    writes = out_dir is not None and world.leader
+    checkpoint_path = out_dir / CHECKPOINT_NAME if out_dir is not None else None
+    speaks = not s.quiet and world.leader
+    show_bar = speaks and (sys.stdout.isatty() or "ipykernel" in sys.modules)  # or a notebook
+
+    epoch = saved = len(history)  # the epoch under way, and the last one checkpointed
+    try:
+        for epoch in range(len(history), s.epochs):
+            t0 = time.perf_counter()
+            lr = optimizer.param_groups[0]["lr"]
+            before = history[-1].examples_seen if history else 0
+            data.train.set_epoch(epoch)
+            model.train()
+            with _progress(data.epoch_size, f"epoch {epoch + 1}/{s.epochs}", show_bar) as bar:
+                trained, curve = _train_pass(
+                    s, net, optimizer, scheduler, data, world, precision, bar, before
+                )
+            train_time = time.perf_counter() - t0
+            if scheduler is not None and s.schedule == "step":
+                scheduler.step()
+            tested = Evaluation.from_totals(test_totals())
+            record = _record(epoch, lr, trained, tested, before, curve, train_time, t0)
+            history.append(record)
+            if writes:
+                save_checkpoint(
+                    checkpoint_path,
+                    _checkpoint(s, ds, data.norm, model, optimizer, scheduler, history),
+                )
+                saved = epoch + 1
+            if speaks:
+                print(_epoch_line(record, s.epochs), flush=True)
+            if on_epoch_end is not None:
+                on_epoch_end(record)
+    except KeyboardInterrupt:  # also SIGTERM in a worker: the launcher stopping it
+        if writes and saved:  # metrics.json for the epochs that finished, beside their checkpoint
+            info = _run_info(s, ds, model, device, data.n_train, world)
+            done = history[:saved]
+            kept = TrainResult(model, s, done, data.norm, done[-1].test, out_dir, info)
+            write_json(out_dir / METRICS_NAME, metrics(kept))
+        message = _interrupted_message(epoch, saved, checkpoint_path, leader=world.leader)
+        raise TrainingInterrupted(message) from None
+    except RuntimeError as e:
+        if not world.joined:
+            raise
+        # Most likely a collective failed because another process died or cannot be reached.
+        message = _interrupted_message(epoch, saved, checkpoint_path, describe(e), world.leader)
+        raise TrainingInterrupted(message) from e
+
+    final = _final_evaluation(history, test_totals)
+    info = _run_info(s, ds, model, device, data.n_train, world)
+    result = TrainResult(model, s, history, data.norm, final, out_dir, info)
+    if writes:
+        write_json(out_dir / METRICS_NAME, metrics(result))
+    return result
+
+
+@dataclass(frozen=True)
+class _Data:
+    """A run's data, converted once into tensors on its device; a batch is one index."""
+
+    norm: Normalization  # how pixels were mapped
+    train: BatchLoader  # this process's shard of every epoch, shuffled
+    test: BatchLoader  # this process's share of the test split, in order
+    n_train: int  # training images, all processes
+    epoch_size: int  # samples per epoch, all processes, with the shards' padding
+    shift: int  # pixels of random shift of each training batch; 0: none
+    flip: bool  # mirror half of each training batch
+    fill: float  # a black pixel, normalised: the border a shift uncovers
+
+
+def _prepare_data(s, ds, start, device, world) -> _Data:
     train_split = _first(ds.train, s.n_train)
     if start is not None:  # the statistics the model was trained with
         norm = Normalization(ds.pixel_max, **_mean_std(start["data"]["normalization"]))
@@ -201,27 +283,32 @@ def _train(s, start, ds, out_dir, on_epoch_end, device, world, given=None) -> Tr
     # has the same number of samples on every process; the test shards are not, so that
     # every test sample counts exactly once.
     shard = {"rank": world.rank, "world_size": world.size}
-    train_batches = BatchLoader(
+    train = BatchLoader(
         x_train, y_train, s.batch_size // world.size, shuffle=True, seed=s.seed, **shard
     )
-    test_batches = BatchLoader(x_test, y_test, s.eval_batch_size, shuffle=False, pad=False, **shard)
-    precision = autocast(s.precision, device)  # bf16: the training passes under autocast
-    shift = shift_for(ds.image_shape) if "shift" in s.augment else 0
-    flip = "flip" in s.augment
-    fill = (0.0 - norm.mean) / norm.std  # a black pixel, normalised: the border of a shift
+    test = BatchLoader(x_test, y_test, s.eval_batch_size, shuffle=False, pad=False, **shard)
+    return _Data(
+        norm=norm,
+        train=train,
+        test=test,
+        n_train=len(y_train),
+        epoch_size=-(-len(y_train) // world.size) * world.size,
+        shift=shift_for(ds.image_shape) if "shift" in s.augment else 0,
+        flip="flip" in s.augment,
+        fill=(0.0 - norm.mean) / norm.std,
+    )
 
-    def test_totals() -> torch.Tensor:  # over the full test split: every shard, added up
-        # In float32 whatever the training precision: the number funml evaluate gives.
-        return world.all_reduce_sum(evaluate_totals(model, test_batches))
 
-    # Model and optimizer. channels_last measured 1.2-2x faster training for cnn on this CPU.
+def _prepare_model(s, ds, start, device, given, steps_per_epoch):
+    """The model, its optimizer, schedule and history: new, or as ``start`` left them."""
     if given is None:
         given = build_model(s.model, ds.image_shape, ds.n_classes, dataset=ds.name)
     model = given.to(device)
+    # channels_last measured 1.2-2x faster training for cnn on this CPU.
     if _use_channels_last(s, model, device):
         model = model.to(memory_format=torch.channels_last)
     optimizer = _optimizer(s, model, device)
-    scheduler = _scheduler(s, optimizer, len(train_batches))
+    scheduler = _scheduler(s, optimizer, steps_per_epoch)
     history: list[EpochRecord] = []
     if start is not None:
         _check_fits(start, ds, s)
@@ -231,107 +318,62 @@ def _train(s, start, ds, out_dir, on_epoch_end, device, world, given=None) -> Tr
             scheduler.load_state_dict(start["scheduler"])
         history = [EpochRecord.from_dict(r) for r in start["history"]]
         set_rng_state(start["rng"])
-    net = world.wrap(model)  # averages the gradients over processes; `model` stays plain
+    return model, optimizer, scheduler, history
 
-    out_dir = Path(out_dir) if out_dir is not None else None
-    # The one place that decides whether this process writes.
-    writes = out_dir is not None and world.leader
-    checkpoint_path = out_dir / CHECKPOINT_NAME if out_dir is not None else None
-    speaks = not s.quiet and world.leader
-    show_bar = speaks and (sys.stdout.isatty() or "ipykernel" in sys.modules)  # or a notebook
-    examples_seen = history[-1].examples_seen if history else 0
-    n_batches = len(train_batches)
-    epoch_size = -(-len(y_train) // world.size) * world.size  # with the shards' padding
-    log_every = max(1, n_batches // 20)  # points of the training curve per epoch
 
-    epoch = saved = len(history)  # the epoch under way, and the last one checkpointed
-    try:
-        for epoch in range(len(history), s.epochs):
-            t0 = time.perf_counter()
-            lr = optimizer.param_groups[0]["lr"]
-            train_batches.set_epoch(epoch)
-            model.train()
-            totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, n
-            window = torch.zeros(3, dtype=torch.float64, device=device)
-            seen = 0  # samples of this epoch so far, all processes
-            curve = []
-            with _progress(epoch_size, f"epoch {epoch + 1}/{s.epochs}", show_bar) as bar:
-                for step, (xb, yb) in enumerate(train_batches):
-                    if shift or flip:
-                        xb = augment_batch(xb, shift, flip, fill)
-                    with precision:
-                        logits = net(xb)  # (B, n_classes)
-                        loss = F.cross_entropy(logits, yb, label_smoothing=s.label_smoothing)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    if scheduler is not None and s.schedule != "step":
-                        scheduler.step()  # cosine and onecycle change the rate every batch
+def _train_pass(s, net, optimizer, scheduler, data, world, precision, bar, before):
+    """One epoch of optimizer steps over this process's shard. Returns the epoch's
+    training evaluation over all processes, and its curve: (examples seen since the start,
+    mean loss of the last few batches) about 20 times per epoch."""
+    device = data.train.y.device
+    totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, count
+    window = torch.zeros(3, dtype=torch.float64, device=device)
+    n_batches = len(data.train)
+    log_every = max(1, n_batches // 20)
+    seen = 0  # samples of this epoch so far, all processes
+    curve = []
+    for step, (xb, yb) in enumerate(data.train):
+        if data.shift or data.flip:
+            xb = augment_batch(xb, data.shift, data.flip, data.fill)
+        with precision:
+            logits = net(xb)  # (B, n_classes)
+            loss = F.cross_entropy(logits, yb, label_smoothing=s.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None and s.schedule != "step":
+            scheduler.step()  # cosine and onecycle change the rate every batch
 
-                    batch = batch_totals(logits, yb, loss)
-                    totals += batch
-                    window += batch
-                    bar.update(len(yb) * world.size)
-                    if (step + 1) % log_every == 0 or step + 1 == n_batches:
-                        window = world.all_reduce_sum(window)
-                        seen += int(window[2])
-                        mean_loss = float(window[0] / window[2])
-                        curve.append((examples_seen + seen, mean_loss))
-                        window.zero_()
-                        bar.set_postfix(loss=f"{mean_loss:.4f}")
-            train_time = time.perf_counter() - t0
-            if scheduler is not None and s.schedule == "step":
-                scheduler.step()
+        batch = batch_totals(logits, yb, loss)
+        totals += batch
+        window += batch
+        bar.update(len(yb) * world.size)
+        if (step + 1) % log_every == 0 or step + 1 == n_batches:
+            window = world.all_reduce_sum(window)
+            seen += int(window[2])
+            mean_loss = float(window[0] / window[2])
+            curve.append((before + seen, mean_loss))
+            window.zero_()
+            bar.set_postfix(loss=f"{mean_loss:.4f}")
+    return Evaluation.from_totals(world.all_reduce_sum(totals).cpu()), tuple(curve)
 
-            train_eval = Evaluation.from_totals(world.all_reduce_sum(totals).cpu())
-            test_eval = Evaluation.from_totals(test_totals())
-            examples_seen += train_eval.count
-            record = EpochRecord(
-                epoch=epoch + 1,
-                lr=lr,
-                train_loss=train_eval.loss,
-                train_accuracy=train_eval.accuracy,
-                test_loss=test_eval.loss,
-                test_accuracy=test_eval.accuracy,
-                test_correct=test_eval.correct,
-                test_count=test_eval.count,
-                examples_seen=examples_seen,
-                curve=tuple(curve),
-                train_time=train_time,
-                epoch_time=time.perf_counter() - t0,
-                images_per_second=train_eval.count / train_time,
-            )
-            history.append(record)
-            if writes:
-                save_checkpoint(
-                    checkpoint_path, _checkpoint(s, ds, norm, model, optimizer, scheduler, history)
-                )
-                saved = epoch + 1
-            if speaks:
-                print(_epoch_line(record, s.epochs), flush=True)
-            if on_epoch_end is not None:
-                on_epoch_end(record)
-    except KeyboardInterrupt:  # also SIGTERM in a worker: the launcher stopping it
-        if writes and saved:  # metrics.json for the epochs that finished, beside their checkpoint
-            info = _run_info(s, ds, model, device, len(y_train), world)
-            done = history[:saved]
-            kept = TrainResult(model, s, done, norm, done[-1].test, out_dir, info)
-            write_json(out_dir / METRICS_NAME, metrics(kept))
-        message = _interrupted_message(epoch, saved, checkpoint_path, leader=world.leader)
-        raise TrainingInterrupted(message) from None
-    except RuntimeError as e:
-        if not world.joined:
-            raise
-        # Most likely a collective failed because another process died or cannot be reached.
-        message = _interrupted_message(epoch, saved, checkpoint_path, describe(e), world.leader)
-        raise TrainingInterrupted(message) from e
 
-    final = _final_evaluation(history, test_totals)
-    info = _run_info(s, ds, model, device, len(y_train), world)
-    result = TrainResult(model, s, history, norm, final, out_dir, info)
-    if writes:
-        write_json(out_dir / METRICS_NAME, metrics(result))
-    return result
+def _record(epoch, lr, trained, tested, before, curve, train_time, t0) -> EpochRecord:
+    return EpochRecord(
+        epoch=epoch + 1,
+        lr=lr,
+        train_loss=trained.loss,
+        train_accuracy=trained.accuracy,
+        test_loss=tested.loss,
+        test_accuracy=tested.accuracy,
+        test_correct=tested.correct,
+        test_count=tested.count,
+        examples_seen=before + trained.count,
+        curve=curve,
+        train_time=train_time,
+        epoch_time=time.perf_counter() - t0,
+        images_per_second=trained.count / train_time,
+    )
 
 
 def metrics(result: TrainResult) -> dict:
