@@ -1,7 +1,8 @@
-"""A small seeded fuzz of the IDX and CSV readers (issue 16), bounded in time.
+"""A small seeded fuzz of the IDX and CSV readers and of the autodiff expression parser
+(issue 16), bounded in time.
 
-Whatever the bytes, a reader either succeeds or raises a FunmlError of one sentence;
-never another exception.
+Whatever the bytes or the text, a reader or the parser either succeeds or raises a
+FunmlError of one sentence; never another exception.
 """
 
 import gzip
@@ -22,24 +23,35 @@ def _one_sentence(e: FunmlError) -> bool:
     return bool(text) and "\n" not in text and text.rstrip().endswith((".", ")"))
 
 
-def _fuzz(tmp_path, make_bytes, read, seed):
+def _fuzz(make_case, attempt, seed):
+    """Call ``attempt(make_case(rng))`` for SECONDS: each call succeeds or raises a
+    FunmlError of one sentence, and both outcomes occur."""
     rng = np.random.default_rng(seed)
-    path = tmp_path / "fuzzed"
     end, outcomes, failures = time.monotonic() + SECONDS, {"ok": 0, "refused": 0}, []
     while time.monotonic() < end:
-        data = make_bytes(rng)
-        path.write_bytes(data)
+        case = make_case(rng)
         try:
-            read(path)
+            attempt(case)
             outcomes["ok"] += 1
         except FunmlError as e:
             outcomes["refused"] += 1
             if not _one_sentence(e):
-                failures.append((data[:80], f"not one sentence: {e!r}"))
+                failures.append((case[:80], f"not one sentence: {e!r}"))
         except Exception as e:  # the bug this test looks for
-            failures.append((data[:80], f"{type(e).__name__}: {e}"))
+            failures.append((case[:80], f"{type(e).__name__}: {e}"))
     assert not failures, failures[:3]
     assert min(outcomes.values()) >= 5, outcomes  # the fuzz reaches both outcomes
+
+
+def _from_file(tmp_path, read):
+    """An attempt that writes the case's bytes to a file and reads it with ``read``."""
+    path = tmp_path / "fuzzed"
+
+    def attempt(data: bytes) -> None:
+        path.write_bytes(data)
+        read(path)
+
+    return attempt
 
 
 def _idx_bytes(rng):
@@ -73,7 +85,7 @@ def _idx_bytes(rng):
     ids=["read", "hashed", "mmap"],
 )
 def test_fuzz_idx_header_one_sentence_or_success(tmp_path, read):
-    _fuzz(tmp_path, _idx_bytes, read, seed=16)
+    _fuzz(_idx_bytes, _from_file(tmp_path, read), seed=16)
     write_idx(tmp_path / "ok", np.arange(6, dtype=np.uint8))  # the reader still works
     assert read_idx(tmp_path / "ok").tolist() == list(range(6))
 
@@ -103,4 +115,51 @@ def _csv_bytes(rng):
 
 
 def test_fuzz_csv_reader_one_sentence_or_success(tmp_path):
-    _fuzz(tmp_path, _csv_bytes, lambda p: read_csv_images(p, image_shape=(2, 2)), seed=16)
+    read = lambda p: read_csv_images(p, image_shape=(2, 2))  # noqa: E731
+    _fuzz(_csv_bytes, _from_file(tmp_path, read), seed=16)
+
+
+_ATOMS = ["x", "w1", "b", "0", "1", "2.5", "-3", "1e308", "1e-320", "0.0", "x_2", "\u03b8"]
+_ODD = [
+    "nan", "inf", "**", "(", ")", ",", "=", ".", "[0]", "'a'", "__import__('os')", "lambda: 1",
+    "x.y", "\u00b2", "\u2212", "\u00d7", "1j", "True", "f(x)", "exp()", "exp(x, x)", "@", "%",
+    "not x", "x if x else x", "*" * 3, "(" * 40, ")" * 3, "\t", "\n", "#", ";", "\\", "9" * 400,
+]  # fmt: skip
+_FUNCS = ["exp", "log", "sigmoid", "tanh", "relu", "sin", "abs"]  # the last two: unknown
+_OPS = ["+", "-", "*", "/", "**"]
+
+
+def _expression(rng, depth=0) -> str:
+    """A random expression of the allowed grammar, sometimes with an odd token spliced in."""
+    roll = rng.random()
+    if depth > 4 or roll < 0.3:
+        text = str(rng.choice(_ATOMS))
+    elif roll < 0.55:
+        text = f"{rng.choice(_FUNCS)}({_expression(rng, depth + 1)})"
+    elif roll < 0.65:
+        text = f"-({_expression(rng, depth + 1)})"
+    else:
+        op = rng.choice(_OPS)
+        text = f"({_expression(rng, depth + 1)} {op} {_expression(rng, depth + 1)})"
+    if depth == 0 and rng.random() < 0.4:  # splice an odd token in, or cut the text
+        at = int(rng.integers(0, len(text) + 1))
+        odd = str(rng.choice(_ODD)) if rng.random() < 0.7 else ""
+        text = text[:at] + odd + text[at + (0 if odd else 1) :]
+    return text
+
+
+def _parse_and_differentiate(text: str) -> None:
+    from funml.autodiff.parse import backprop, parse
+
+    rng = np.random.default_rng(len(text))  # the values: the same for the same text
+
+    graph = parse(text)
+    values = {
+        name: float(rng.choice([0.0, -1.0, 0.5, 3.0, 1e300, -1e-300])) for name in graph.inputs
+    }
+    target = None if rng.random() < 0.5 else float(rng.normal())
+    backprop(text, values, target=target)
+
+
+def test_fuzz_expression_parser_one_sentence_or_success():
+    _fuzz(_expression, _parse_and_differentiate, seed=16)

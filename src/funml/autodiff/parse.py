@@ -37,6 +37,7 @@ import math
 import numbers
 import re
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn
@@ -342,7 +343,9 @@ def parse(text: str, *, target: float | None = None) -> Graph:
             raise ExpressionError(f"The target f* must be a finite number; got {target!r}.")
         target = float(target)
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal" for 1x: refused below
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
         where = f" at column {e.offset}" if e.offset else ""
         raise ExpressionError(
@@ -603,11 +606,19 @@ def _number_name(x: float) -> str:
 
 
 def _quote(text: str) -> str:
+    text = _printable(text)
     return f'"{text}"' if "'" in text else f"'{text}'"
 
 
 def _short(text: str, limit: int = 60) -> str:
+    text = _printable(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _printable(text: str) -> str:
+    """``text`` with newlines, tabs and other control characters written as escapes, so
+    that a message quoting it stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _fmt(x: float | None) -> str:
