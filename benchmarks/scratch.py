@@ -375,7 +375,7 @@ def main() -> None:
         print(note)
     if RATIOS:
         print(
-            "ratios, best of N alternated (this machine is shared: noisy): "
+            "ratios, best of N alternated (compare the load averages before and after): "
             + "; ".join(f"{name} {ratio:.2f}" for name, ratio in RATIOS.items())
         )
     try:
