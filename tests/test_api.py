@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -90,6 +91,30 @@ def test_train_with_out_writes_the_run_folder_and_resumes_from_it(empty_cwd):
     assert [r.epoch for r in more.history] == [1, 2]
     assert more.history[0] == first.history[0]
     assert sorted(p.name for p in empty_cwd.iterdir()) == ["a"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("processes")  # as tests/test_nn_distributed.py
+def test_train_in_two_processes_returns_their_model_and_writes_nothing(empty_cwd, capfd):
+    from funml.data import load_dataset
+    from funml.data.loader import split_tensors
+    from funml.nn import evaluate
+
+    common = {"dataset": "digits", "epochs": 2, "n_train": 200, "schedule": "step", "quiet": True}
+    environment = dict(os.environ)
+    result = funml.train("digits-cnn", nproc=2, **common)
+    assert dict(os.environ) == environment  # what the workers needed is not left behind
+    assert result.info["environment"]["processes"] == 2 and result.out_dir is None
+    assert [r.epoch for r in result.history] == [1, 2]
+    x, y = split_tensors(load_dataset("digits").test, result.normalization)
+    here = evaluate(result.model, x, y)  # the workers' final weights, evaluated here
+    assert here.correct == result.test.correct  # (their loss was summed in two shards)
+    assert here.loss == pytest.approx(result.test.loss, rel=1e-6)
+    assert list(empty_cwd.iterdir()) == []  # the workers' run folder was temporary
+    assert "Wrote" not in capfd.readouterr().err
+    kept = funml.train("digits-cnn", nproc=2, out="run", **common)
+    assert kept.out_dir.resolve() == empty_cwd / "run" and (kept.out_dir / "model.pt").is_file()
+    assert [r.test_correct for r in kept.history] == [r.test_correct for r in result.history]
 
 
 def test_train_rejects_bad_settings_with_one_sentence(empty_cwd):

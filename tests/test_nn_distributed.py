@@ -38,10 +38,15 @@ from funml.nn.evaluate import model_from_checkpoint
 from funml.nn.train import threads_for
 from helpers import assert_one_sentence_error
 
-pytestmark = pytest.mark.skipif(
-    not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
-    reason="this torch has no torch.distributed with gloo",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (torch.distributed.is_available() and torch.distributed.is_gloo_available()),
+        reason="this torch has no torch.distributed with gloo",
+    ),
+    # Every test that starts worker processes runs on one xdist worker (the README's
+    # pytest -n 2 --dist loadgroup): two launches at once could pick the same free port.
+    pytest.mark.xdist_group("processes"),
+]
 needs_two_cores = pytest.mark.skipif(
     len(os.sched_getaffinity(0)) < 2, reason="funml refuses more processes than cores"
 )

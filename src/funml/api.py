@@ -16,6 +16,7 @@ their figures as live matplotlib Figures.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 from funml.experiments import Outcome, Run, RunSettings, run_experiments
 
 if TYPE_CHECKING:  # torch is imported by train() and summary() only
+    from funml.nn.settings import TrainSettings
     from funml.nn.summary import ModelSummary
     from funml.nn.train import TrainResult
 
@@ -132,13 +134,14 @@ def train(
     quiet: bool = False,
     resume: str | os.PathLike | None = None,
     out: str | os.PathLike | None = None,
+    nproc: int = 1,
 ) -> TrainResult:
     """Train a course model in this process, as ``funml train MODEL`` does, and return it.
 
     Every keyword is the command line's flag of the same name
     (:class:`funml.nn.TrainSettings`); one left ``None`` comes from the model's recipe
-    (:mod:`funml.nn.recipes`) or the command's default, as there. One process only: the
-    command line's ``--nproc``/``--nnodes`` launch options are not mirrored.
+    (:mod:`funml.nn.recipes`) or the command's default, as there. With ``nproc`` > 1 it
+    trains in that many worker processes on this machine, as ``funml train --nproc``.
 
     Parameters
     ----------
@@ -158,6 +161,10 @@ def train(
     out : path, optional
         A new or empty folder for ``job.json``, ``metrics.json``, ``model.pt`` (after every
         epoch) and the figures, as the command writes; None writes nothing.
+    nproc : int
+        Worker processes (DistributedDataParallel, started by torch's elastic launcher), at
+        most one per CPU core (GPU with ``device="cuda"``). The workers hand their model
+        back through the run folder: ``out``, or a temporary one removed afterwards.
 
     Returns
     -------
@@ -196,6 +203,8 @@ def train(
         threads=threads,
         quiet=quiet,
     )
+    if nproc != 1:
+        return _train_in_processes(settings, nproc, out=_path(out), resume=_path(resume))
     if out is not None:  # the command's own path: a run folder with everything in it
         world = distributed.World()
         job = start_job(settings, out=Path(out), resume=_path(resume), world=world)
@@ -209,6 +218,27 @@ def train(
     ds = load_dataset(settings.dataset)
     check(settings, ds)
     return train_loop(settings, dataset=ds, resume=_path(resume))
+
+
+def _train_in_processes(
+    settings: TrainSettings, nproc: int, *, out: Path | None, resume: Path | None
+) -> TrainResult:
+    """``funml train --nproc`` from Python: the workers write the run, then it is read back."""
+    import tempfile
+
+    import torch
+
+    from funml.nn import distributed
+    from funml.nn.job import finished_result, launch_workers
+
+    launch = distributed.LaunchSettings(nproc=nproc)
+    launch.validate(gpus=settings.device != "cpu" and torch.cuda.is_available())
+    if out is not None:
+        launch_workers(launch, settings, out=out, resume=resume)
+        return finished_result(out)
+    with tempfile.TemporaryDirectory(prefix="funml-train-") as tmp:
+        launch_workers(launch, settings, out=Path(tmp) / "run", resume=resume)
+        return dataclasses.replace(finished_result(Path(tmp) / "run"), out_dir=None)
 
 
 def summary(model: str, *, dataset: str | None = None) -> ModelSummary:

@@ -174,11 +174,16 @@ def train(out, resume, job_file, **flags):
         )
     launch.validate(gpus=settings.device != "cpu" and _cuda())
     if launch.needed:
-        launch_workers(launch, settings, out=out, resume=resume)
+        folder = launch_workers(launch, settings, out=out, resume=resume)
+        if folder is not None:  # node 0: its rank 0 wrote the run
+            _wrote(folder)
         return
     world = distributed.World()
     job = start_job(settings, out=out, resume=resume, world=world)
-    _report(run_job(job, world), job)
+    finished = run_job(job, world)
+    _report(finished, job)
+    if finished is not None:
+        _wrote(job.out_dir)
 
 
 def _train_as_worker(launch, settings, out, resume, job_file) -> None:
@@ -202,7 +207,10 @@ def _train_as_worker(launch, settings, out, resume, job_file) -> None:
     device = job.settings.device if job else settings.device or "auto"
     with distributed.process_group(device) as world:
         job = job or start_job(settings, out=out, resume=resume, world=world)
-        _report(run_job(job, world), job)
+        finished = run_job(job, world)
+        _report(finished, job)
+        if finished is not None and job_file is None:  # else the launcher says it
+            _wrote(job.out_dir)
 
 
 LAUNCH_OPTIONS = ("nproc", "nnodes", "node_rank", "master_addr", "master_port", "max_restarts")
@@ -221,7 +229,10 @@ def _report(finished, job) -> None:
         f"{result.test.accuracy:.2%} ({result.test.correct:,}/{result.test.count:,}) "
         f"after {len(result.history)} epochs"
     )
-    click.echo(f"Wrote job.json, metrics.json, model.pt and figures to {job.out_dir}", err=True)
+
+
+def _wrote(folder) -> None:
+    click.echo(f"Wrote job.json, metrics.json, model.pt and figures to {folder}", err=True)
 
 
 def _cuda() -> bool:

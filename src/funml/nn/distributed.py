@@ -353,6 +353,9 @@ def launch(settings: LaunchSettings, command: list[str]) -> None:
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
+    # The workers inherit this process's environment, changed for them only: it is put back
+    # afterwards (funml.train(nproc=...) launches from a notebook's or a test's process).
+    before = dict(os.environ)
     # torchrun sets this too (with a banner) when it starts several workers; funml sets each
     # worker's thread count itself (funml.nn.train.threads_for).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -370,6 +373,9 @@ def launch(settings: LaunchSettings, command: list[str]) -> None:
         raise WorkersFailed(f"Worker process {rank} (pid {failure.pid}) {how}{restarts}") from None
     except SignalException as e:
         raise WorkersFailed(f"The launcher was stopped by {e.sigval.name}") from None
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
 
 
 def cores() -> int:

@@ -152,12 +152,13 @@ def launch_workers(
     *,
     out: Path | None,
     resume: Path | None,
-) -> None:
+) -> Path | None:
     """Start this machine's workers with torch's elastic launcher, and wait for them.
 
     The job is resolved and checked here, once; node 0 makes the run folder and writes the
     job into it, and every worker runs ``funml train --job FOLDER/job.json``. (Other nodes
     write their job to a temporary folder: only rank 0, on node 0, writes the run.)
+    Returns the run folder on node 0, None on the others.
     """
     job = resolve_job(settings, out=out, resume=resume)
     check(job.settings, load_dataset(job.settings.dataset), processes=launch.world_size)
@@ -165,9 +166,26 @@ def launch_workers(
     if launch.node_rank == 0:
         job = make_run_folder(job, distributed.World())
         _launch(launch, job, job.out_dir / JOB_NAME)
-        return
+        return job.out_dir
     with tempfile.TemporaryDirectory(prefix="funml-job-") as tmp:
         _launch(launch, job, job.write(Path(tmp) / JOB_NAME))
+    return None
+
+
+def finished_result(folder: Path) -> TrainResult:
+    """What the run in ``folder`` trained, read back from its files: the model with its last
+    checkpoint's weights, the settings, the history and the final test evaluation, as
+    :func:`train` returned them in the process that wrote them (``funml train --nproc``)."""
+    from funml.nn.evaluate import model_from_checkpoint
+    from funml.nn.train import METRICS_NAME, EpochRecord
+
+    ckpt = load_checkpoint(folder / CHECKPOINT_NAME)
+    settings = settings_from_checkpoint(ckpt)
+    model, norm = model_from_checkpoint(ckpt, load_dataset(settings.dataset))
+    history = [EpochRecord.from_dict(r) for r in ckpt["history"]]
+    recorded = json.loads((folder / METRICS_NAME).read_text())
+    info = {k: recorded[k] for k in ("model", "dataset", "environment") if k in recorded}
+    return TrainResult(model, settings, history, norm, history[-1].test, folder, info)
 
 
 def _launch(launch: distributed.LaunchSettings, job: TrainJob, job_file: Path) -> None:
