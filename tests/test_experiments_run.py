@@ -222,7 +222,7 @@ def test_list_names_every_experiment_without_importing_torch():
     ("args", "message"),
     [
         (["run", "knnn"], "Unknown experiment 'knnn'"),
-        (["run", "tensors", "--jobs", "0"], "--jobs must be at least 1"),
+        (["run", "tensors", "--jobs", "0"], "--jobs must be a whole number, at least 1, got 0"),
         (["run", "pretrained", "--images", "/no/such/folder"], "is not a folder"),
     ],
 )

@@ -4,6 +4,7 @@ and the constraints every setting is checked against."""
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -62,6 +63,8 @@ def test_the_lab_refuses_bf16_where_unsupported(monkeypatch):
     with pytest.raises(FunmlError, match="--recipe 'best' is unknown"):
         RunSettings(recipe="best").validate()
     assert RunSettings().recipe == "course" and RunSettings().precision == "fp32"
+    with pytest.raises(FunmlError, match=r"^--quick must be true or false, got 'yes'\.$"):
+        RunSettings(quick="yes").validate()
 
 
 # --- augmentation ------------------------------------------------------------------------
@@ -192,6 +195,29 @@ def test_bad_settings_are_refused_in_one_sentence(changes, needle):
     with pytest.raises(FunmlError, match=needle) as e:
         TrainSettings("cnn", **changes)
     assert str(e.value).count(". ") == 0 and str(e.value).endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"lr": "0.1"}, "--lr must be a number, got '0.1'."),
+        ({"epochs": "3"}, "--epochs must be a whole number, got '3'."),
+        ({"batch_size": 2.5}, "--batch-size must be a whole number, got 2.5."),
+        ({"seed": True}, "--seed must be a whole number, got True."),
+        ({"normalize": "yes"}, "--normalize must be true or false, got 'yes'."),
+        ({"optimizer": 3}, "--optimizer must be text, got 3."),
+    ],
+)
+def test_values_of_the_wrong_kind_are_refused_in_one_sentence(changes, needle):
+    # From a notebook (funml.train(lr="0.1")) or an edited job.json, not from the flags.
+    with pytest.raises(FunmlError) as caught:
+        TrainSettings("cnn", **changes)
+    assert str(caught.value) == needle
+
+
+def test_numpy_numbers_are_numbers():
+    s = TrainSettings("cnn", epochs=np.int64(3), lr=np.float32(0.5), gamma=np.float64(0.9))
+    assert s.epochs == 3 and s.lr == pytest.approx(0.5)
 
 
 def test_good_edges_are_accepted():

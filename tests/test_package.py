@@ -168,7 +168,10 @@ def test_config_reruns_a_run_with_its_settings_and_the_flags_given(json_run, tmp
         ("{not json", ["is not JSON"]),
         ('{"settings": {}}', ["is not a settings.json that funml run wrote"]),
         ('{"settings": {"speed": 1}, "experiments": []}', ["does not know (speed)"]),
-        ('{"settings": {"seed": "x"}, "experiments": ["pca"]}', ['seed = "x"', "not a int"]),
+        ('{"settings": {"seed": "x"}, "experiments": ["pca"]}', ['seed = "x"', "a whole number"]),
+        ('{"settings": {"quick": 1}, "experiments": ["pca"]}', ["quick = 1", "true or false"]),
+        ('{"settings": {"out": {"a": 1}}, "experiments": ["pca"]}', ["a folder name"]),
+        ('{"settings": {"data_dir": 7}, "experiments": ["pca"]}', ["data_dir = 7"]),
     ],
 )
 def test_a_bad_config_is_one_sentence(content, needles, tmp_path, monkeypatch):

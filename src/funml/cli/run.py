@@ -170,16 +170,18 @@ def _read_config(path: Path) -> tuple[dict, list[str]]:
             "re-run it with the funml version that wrote it."
         )
     defaults = RunSettings()
+    kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
     for key, value in settings.items():
         default = getattr(defaults, key)
         if default is None:  # a folder
-            ok = value is None or isinstance(value, str)
-            settings[key] = None if value is None else Path(value)
+            ok, kind = value is None or isinstance(value, str), "a folder name"
         else:
             ok = type(value) is type(default) or (type(default) is float and type(value) is int)
+            kind = kinds.get(type(default), type(default).__name__)
         if not ok:
             raise FunmlError(
-                f"'{path}' has {key} = {json.dumps(value)}, which is not a "
-                f"{'folder' if default is None else type(default).__name__}; fix the file."
+                f"'{path}' has {key} = {json.dumps(value)}, which is not {kind}; fix the file."
             )
+        if default is None and value is not None:
+            settings[key] = Path(value)
     return settings, experiments

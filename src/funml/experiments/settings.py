@@ -35,8 +35,11 @@ class RunSettings:
             raise FunmlError(
                 f"Data set '{self.dataset}' is unknown; choose one of: {', '.join(DATASETS)}."
             )
-        if self.jobs < 1:
-            raise FunmlError(f"--jobs must be at least 1, got {self.jobs}.")
+        for flag, value in (("--quick", self.quick), ("--pdf", self.pdf)):
+            if not isinstance(value, bool):
+                raise FunmlError(f"{flag} must be true or false, got {value!r}.")
+        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
+            raise FunmlError(f"--jobs must be a whole number, at least 1, got {self.jobs!r}.")
         seed_ok = isinstance(self.seed, int) and not isinstance(self.seed, bool)
         if not seed_ok or not 0 <= self.seed <= MAX_SEED:
             raise FunmlError(
