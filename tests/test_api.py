@@ -124,6 +124,33 @@ def test_train_rejects_bad_settings_with_one_sentence(empty_cwd):
         funml.train("logreg", dataset="digits", lr=-1)
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: funml.summary(3), "model must be text, such as 'cnn', got 3."),
+        (
+            lambda: funml.summary("cnn", dataset=4),
+            "dataset= must be text, such as 'digits', got 4.",
+        ),
+        (
+            lambda: funml.run("knn", data_dir=3),
+            "data_dir= must be a path (text or pathlib.Path), got 3.",
+        ),
+        (lambda: funml.run_all(out=5), "out= must be a path (text or pathlib.Path), got 5."),
+        (
+            lambda: funml.train("logreg", resume=4),
+            "resume= must be a path (text or pathlib.Path), got 4.",
+        ),
+        (lambda: funml.train("logreg", lr="0.1"), "--lr must be a number, got '0.1'."),
+    ],
+)
+def test_arguments_of_the_wrong_kind_get_one_sentence(call, message, empty_cwd):
+    with pytest.raises(FunmlError) as caught:
+        call()
+    assert str(caught.value) == message
+    assert list(empty_cwd.iterdir()) == []
+
+
 def test_summary_displays_its_table_as_html():
     s = funml.summary("cnn")
     assert repr(s) == str(s) and "Total params: " in repr(s)

@@ -115,6 +115,7 @@ def test_summary():
         (["train", "-d", "digits"], ["Name a MODEL"]),
         (["summary", "cnn", "-d", "digits"], ["16x16"]),
         (["evaluate", "missing.pt"], ["does not exist"]),
+        (["evaluate", "/dev/null"], ["'/dev/null' is not a file"]),
         (["train", "digits-cnn", "-d", "digits", "--lr", "nan"], ["--lr must be finite"]),
         (["train", "digits-cnn", "-d", "digits", "--seed", "-3"], ["--seed must be in 0.."]),
         (["train", "digits-cnn", "-d", "digits", "--threads", "0"], ["--threads must be at"]),

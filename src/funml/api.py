@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from funml.errors import FunmlError
 from funml.experiments import Outcome, Run, RunSettings, run_experiments
 
 if TYPE_CHECKING:  # torch is imported by train() and summary() only
@@ -97,13 +98,13 @@ def run_all(
     """
     settings = RunSettings(
         dataset=dataset,
-        data_dir=_path(data_dir),
-        images=_path(images),
+        data_dir=_path(data_dir, "data_dir"),
+        images=_path(images, "images"),
         quick=quick,
         seed=seed,
         recipe=recipe,
         precision=precision,
-        out=_path(out),
+        out=_path(out, "out"),
         jobs=jobs,
         pdf=pdf,
     )
@@ -203,21 +204,22 @@ def train(
         threads=threads,
         quiet=quiet,
     )
+    out, resume = _path(out, "out"), _path(resume, "resume")
     if nproc != 1:
-        return _train_in_processes(settings, nproc, out=_path(out), resume=_path(resume))
+        return _train_in_processes(settings, nproc, out=out, resume=resume)
     if out is not None:  # the command's own path: a run folder with everything in it
         world = distributed.World()
-        job = start_job(settings, out=Path(out), resume=_path(resume), world=world)
+        job = start_job(settings, out=out, resume=resume, world=world)
         result, ds = run_job(job, world)
         save_training_figures(result, ds, job.out_dir)
         return result
     if resume is None:
         settings = settings.resolved()
     else:
-        settings = settings.continued_from(settings_from_checkpoint(Path(resume)))
+        settings = settings.continued_from(settings_from_checkpoint(resume))
     ds = load_dataset(settings.dataset)
     check(settings, ds)
-    return train_loop(settings, dataset=ds, resume=_path(resume))
+    return train_loop(settings, dataset=ds, resume=resume)
 
 
 def _train_in_processes(
@@ -263,6 +265,9 @@ def summary(model: str, *, dataset: str | None = None) -> ModelSummary:
     from funml.nn.summary import summary as model_summary
     from funml.zoo import build_architecture, zoo_name
 
+    _text(model, "model", "cnn")
+    if dataset is not None:
+        _text(dataset, "dataset=", "digits")
     if zoo_name(model) is not None:
         arch = build_architecture(model)
         return model_summary(arch.module, arch.input_shape)
@@ -273,5 +278,16 @@ def summary(model: str, *, dataset: str | None = None) -> ModelSummary:
     return model_summary(build_model(model, shape, n_classes, dataset=dataset), shape)
 
 
-def _path(value: str | os.PathLike | None) -> Path | None:
-    return None if value is None else Path(value)
+def _path(value: str | os.PathLike | None, name: str) -> Path | None:
+    """The path given as keyword ``name``; FunmlError for anything that is not a path."""
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike):
+        raise FunmlError(f"{name}= must be a path (text or pathlib.Path), got {value!r}.")
+    return Path(value)
+
+
+def _text(value, name: str, example: str) -> str:
+    if not isinstance(value, str):
+        raise FunmlError(f"{name} must be text, such as '{example}', got {value!r}.")
+    return value

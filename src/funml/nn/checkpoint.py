@@ -64,9 +64,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FunmlError(
-            f"Checkpoint '{path}' does not exist; pass the model.pt of a training run."
-        )
+        problem = "is not a file" if path.exists() else "does not exist"
+        raise FunmlError(f"Checkpoint '{path}' {problem}; pass the model.pt of a training run.")
     # torch.save writes a zip archive; anything else is not a checkpoint of this century.
     if not zipfile.is_zipfile(path):
         raise FunmlError(
