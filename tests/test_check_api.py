@@ -77,3 +77,26 @@ def test_unreadable_input_is_one_sentence(tmp_path, topic, make, match):
 def test_unknown_settings_are_refused(tmp_path):
     with pytest.raises(TypeError):
         funml.check("graph", tmp_path / "x.py", seconds=3)
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        (
+            {"timeout": float("nan")},
+            "--timeout must be a number of seconds from 0.5 to 600, got nan.",
+        ),
+        ({"timeout": "20"}, "--timeout must be a number of seconds from 0.5 to 600, got '20'."),
+        ({"timeout": 0}, "--timeout must be a number of seconds from 0.5 to 600, got 0."),
+        ({"memory_mb": -1}, "--memory-mb must be a whole number from 256 to 65536, got -1."),
+        (
+            {"memory_mb": 1024.5},
+            "--memory-mb must be a whole number from 256 to 65536, got 1024.5.",
+        ),
+    ],
+)
+def test_limits_outside_their_range_are_one_sentence(tmp_path, limits, message):
+    (tmp_path / "x.py").write_text("x = 1\n")
+    with pytest.raises(FunmlError) as caught:
+        funml.check("graph", tmp_path / "x.py", **limits)
+    assert str(caught.value) == message

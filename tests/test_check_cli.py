@@ -199,3 +199,13 @@ def test_threaded_folder_grading_gives_every_copy_the_same_references(tmp_path):
         write(tmp_path, f"{name}.py", inspect.getsource(loops))
     rows = grade_folder("loops", tmp_path, jobs=3)
     assert [r["score"] for r in rows] == [6.0, 6.0, 6.0]
+
+
+def test_a_timeout_of_nan_is_one_sentence(tmp_path):
+    # click's FloatRange lets nan through (every comparison with nan is false).
+    result = invoke(["check", "graph", write(tmp_path, "ok.py", GRAPH_OK), "--timeout", "nan"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.output.strip() == (
+        "Error: --timeout must be a number of seconds from 0.5 to 600, got nan."
+    )
