@@ -43,3 +43,22 @@ def test_unknown_command_exits_nonzero():
     result = CliRunner().invoke(cli, ["no-such-command"])
     assert result.exit_code != 0
     assert "No such command" in result.output
+
+
+def test_a_warning_is_one_line_on_the_command_line(tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "gone.png").symlink_to(tmp_path / "nowhere.png")  # a broken link
+    args = [
+        sys.executable,
+        "-m",
+        "funml",
+        "summary",
+        "cnn",
+        "--dataset",
+        f"folder:{tmp_path}/photos",
+    ]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0].startswith("Warning: Skipped ") and "gone.png" in lines[0], proc.stderr
+    assert lines[1].startswith("Error: Folder ") and len(lines) == 2, proc.stderr

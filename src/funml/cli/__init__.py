@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import signal
+import sys
+import warnings
 
 import click
 
@@ -74,6 +76,7 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point."""
     configure_process()
+    warnings.showwarning = _one_line_warning
     # SIGTERM (a plain `kill`, a scheduler stopping the job) is handled as Ctrl-C: writes
     # are finished or abandoned, temporaries removed, and what finished is reported.
     signal.signal(signal.SIGTERM, _terminated)
@@ -84,6 +87,13 @@ def main() -> None:
         # interpreter's exit hooks it would only print a traceback (torch's launcher sends
         # one to the surviving workers when another dies).
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # A warning on the command line is one line for the user, as errors are, not Python's
+    # two lines with a file name and a line of funml's source.
+    kind = "Warning" if category is UserWarning else f"Warning ({category.__name__})"
+    print(f"{kind}: {message}", file=sys.stderr if file is None else file)
 
 
 def _terminated(signum, frame) -> None:
