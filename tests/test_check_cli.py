@@ -177,6 +177,31 @@ def test_a_folder_of_submissions_gives_one_table(tmp_path):
     assert [r["score"] for r in json.loads(as_json.read_text())] == [2.0, 1.0, 0.0]
 
 
+def test_existing_tables_and_results_are_replaced_only_with_force(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    sub = write(folder, "alice.py", GRAPH_OK)
+    table, results = tmp_path / "grades.csv", tmp_path / "results.json"
+    table.write_text("the instructor's own file\n")
+    results.write_text("{}")
+    refused = invoke(["check", "graph", str(folder), "--out", str(table), *FAST])
+    assert refused.exit_code == 2 and refused.output.strip() == (
+        f"Error: '{table}' already exists; choose another --out or pass --force."
+    )
+    refused = invoke(["check", "graph", sub, "--gradescope", str(results), *FAST])
+    assert refused.exit_code == 2 and "choose another --gradescope or pass --force" in (
+        refused.output
+    )
+    assert table.read_text() == "the instructor's own file\n" and results.read_text() == "{}"
+    assert (
+        invoke(["check", "graph", str(folder), "--out", str(table), "--force", *FAST]).exit_code
+        == 0
+    )
+    assert table.read_text().startswith("student,file,score")
+    invoke(["check", "graph", sub, "--gradescope", str(results), "--force", *FAST])
+    assert json.loads(results.read_text())["score"] == 2.0
+
+
 def test_a_folder_needs_a_table_to_write(tmp_path):
     result = invoke(["check", "graph", str(tmp_path)])
     assert result.exit_code == 2 and "--out FILE (.csv or .json)" in result.output

@@ -40,6 +40,11 @@ PASSED, FAILED, UNREADABLE = 0, 1, 2
     help="The template file, or the CSV/JSON table when SUBMISSION is a folder.",
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing --out table or --gradescope file (never a template).",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(1, 64),
     default=2,
@@ -70,6 +75,7 @@ def check(
     list_bugs,
     template_topic,
     out,
+    force,
     jobs,
     timeout,
     memory_mb,
@@ -100,6 +106,7 @@ def check(
             list_bugs,
             template_topic,
             out,
+            force,
             jobs,
             timeout,
             memory_mb,
@@ -111,7 +118,17 @@ def check(
 
 
 def _dispatch(
-    topic, submission, as_json, gradescope, list_bugs, template_topic, out, jobs, timeout, memory_mb
+    topic,
+    submission,
+    as_json,
+    gradescope,
+    list_bugs,
+    template_topic,
+    out,
+    force,
+    jobs,
+    timeout,
+    memory_mb,
 ) -> int:
     from funml.check import CheckSettings, Limits
 
@@ -130,7 +147,9 @@ def _dispatch(
         raise FunmlError("Give a TOPIC and a SUBMISSION, e.g. funml check knn knn.py.")
     settings = CheckSettings(limits=Limits(seconds=timeout, memory_mb=memory_mb))
     if submission.is_dir():
+        _refuse_existing(out, "--out", force)
         return _batch(topic, submission, out, jobs, settings)
+    _refuse_existing(gradescope, "--gradescope", force)
     from funml.check import check_submission
 
     report = check_submission(topic, submission, settings)
@@ -143,6 +162,12 @@ def _dispatch(
     else:
         click.echo(report.format_table())
     return PASSED if report.passed else FAILED
+
+
+def _refuse_existing(path: Path | None, flag: str, force: bool) -> None:
+    # Checked before any grading: a file the user made is replaced only when asked.
+    if path is not None and path.exists() and not force:
+        raise FunmlError(f"'{path}' already exists; choose another {flag} or pass --force.")
 
 
 def _list_bugs(as_json: bool) -> None:
