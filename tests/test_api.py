@@ -142,6 +142,11 @@ def test_train_rejects_bad_settings_with_one_sentence(empty_cwd):
             "resume= must be a path (text or pathlib.Path), got 4.",
         ),
         (lambda: funml.train("logreg", lr="0.1"), "--lr must be a number, got '0.1'."),
+        (
+            lambda: funml.train("logreg", nproc="2"),
+            "nproc= must be a whole number of processes, got '2'.",
+        ),
+        (lambda: funml.train("logreg", nproc=0), "--nproc must be at least 1, got 0."),
     ],
 )
 def test_arguments_of_the_wrong_kind_get_one_sentence(call, message, empty_cwd):

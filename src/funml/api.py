@@ -205,6 +205,8 @@ def train(
         quiet=quiet,
     )
     out, resume = _path(out, "out"), _path(resume, "resume")
+    if not isinstance(nproc, int) or isinstance(nproc, bool):
+        raise FunmlError(f"nproc= must be a whole number of processes, got {nproc!r}.")
     if nproc != 1:
         return _train_in_processes(settings, nproc, out=out, resume=resume)
     if out is not None:  # the command's own path: a run folder with everything in it
