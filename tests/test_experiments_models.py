@@ -146,3 +146,29 @@ def test_digits_cnn_answer_names_the_confused_digits(digits, tmp_path):
         f"{first['true']} read as {first['predicted']} ({first['count']}x)",
         f"{saved['mean_image_distance_all_pairs']:.2f}",
     )
+
+
+def _epochs(test_accuracy, train_loss, test_loss):
+    from funml.nn import EpochRecord
+
+    return tuple(
+        EpochRecord(e, 1e-3, tr, 0.9, te, acc, int(acc * 1000), 1000, 100 * e, (), 1.0, 1.0, 100.0)
+        for e, (acc, tr, te) in enumerate(zip(test_accuracy, train_loss, test_loss, strict=True), 1)
+    )
+
+
+def test_the_cnn_answer_names_overfitting_only_when_the_last_epoch_tests_clearly_worse():
+    from types import SimpleNamespace
+
+    from funml.experiments.models import _overfitting
+
+    overfit = SimpleNamespace(
+        history=_epochs([0.88, 0.91, 0.90, 0.895], [0.5, 0.3, 0.2, 0.1], [0.35, 0.28, 0.30, 0.41])
+    )
+    text = _overfitting(overfit)
+    assert "best epoch was epoch 2 at 91.00%" in text
+    assert "(0.300 to 0.100)" in text and "rose from 0.280 to 0.410" in text
+    steady = SimpleNamespace(
+        history=_epochs([0.88, 0.91, 0.909], [0.5, 0.3, 0.2], [0.3, 0.28, 0.29])
+    )
+    assert _overfitting(steady) == ""  # 0.1 point lower: noise, not a finding

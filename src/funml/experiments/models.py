@@ -382,7 +382,26 @@ def _cnn_answer(m: ModelMeasurement, ds: ImageDataset) -> str:
         f"cnn reaches {m.test_accuracy:.2%} on the {m.n_test:,} test images here{against}. "
         f"It pays in computation instead: {m.flops_per_image:,} FLOPs per image, "
         f"{m.flops_per_image / MLP_FLOPS:.1f}x the mlp's {MLP_FLOPS:,}, because each kernel "
-        "is applied at every position."
+        "is applied at every position." + _overfitting(m)
+    )
+
+
+def _overfitting(m: ModelMeasurement) -> str:
+    """A sentence on the epoch that tested best, when the last one tested clearly worse
+    while the training loss still fell; otherwise nothing."""
+    best = max(m.history, key=lambda r: r.test_accuracy)
+    last = m.history[-1]
+    after = [r for r in m.history if r.epoch >= best.epoch]
+    falling = last.train_loss < best.train_loss
+    if best.test_accuracy - last.test_accuracy < 0.002 or not falling:
+        return ""
+    low = min(after, key=lambda r: r.test_loss)
+    return (
+        f" Its best epoch was epoch {best.epoch} at {best.test_accuracy:.2%}: after it the "
+        f"training loss kept falling ({best.train_loss:.3f} to {last.train_loss:.3f}) while "
+        f"the test loss rose from {low.test_loss:.3f} to {last.test_loss:.3f}, so with this "
+        "recipe's learning rate the network overfits; a decaying rate or fewer epochs keep "
+        "the better weights."
     )
 
 
