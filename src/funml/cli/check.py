@@ -66,20 +66,7 @@ PASSED, FAILED, UNREADABLE = 0, 1, 2
     help="Memory limit of the process running the submission.",
 )
 @click.pass_context
-def check(
-    ctx,
-    topic,
-    submission,
-    as_json,
-    gradescope,
-    list_bugs,
-    template_topic,
-    out,
-    force,
-    jobs,
-    timeout,
-    memory_mb,
-):
+def check(ctx, **options):
     """Check SUBMISSION (.py or .ipynb) against funml's references for TOPIC.
 
     TOPIC is one of knn, softmax, mlp, conv2d, loops, graph, pca. Only the submission's imports,
@@ -98,19 +85,7 @@ def check(
       funml check knn submissions/ --out grades.csv --jobs 4
     """
     try:
-        code = _dispatch(
-            topic,
-            submission,
-            as_json,
-            gradescope,
-            list_bugs,
-            template_topic,
-            out,
-            force,
-            jobs,
-            timeout,
-            memory_mb,
-        )
+        code = _dispatch(**options)
     except FunmlError as e:
         click.echo(f"Error: {e}", err=True)
         code = UNREADABLE
@@ -118,6 +93,7 @@ def check(
 
 
 def _dispatch(
+    *,
     topic,
     submission,
     as_json,
