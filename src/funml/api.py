@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from funml.errors import FunmlError
 from funml.experiments import Outcome, Run, RunSettings, run_experiments
+from funml.kinds import is_whole
 
 if TYPE_CHECKING:  # torch is imported by train() and summary() only
     from funml.nn.settings import TrainSettings
@@ -205,7 +206,7 @@ def train(
         quiet=quiet,
     )
     out, resume = _path(out, "out"), _path(resume, "resume")
-    if not isinstance(nproc, int) or isinstance(nproc, bool):
+    if not is_whole(nproc):
         raise FunmlError(f"nproc= must be a whole number of processes, got {nproc!r}.")
     if nproc != 1:
         return _train_in_processes(settings, nproc, out=out, resume=resume)

@@ -23,7 +23,6 @@ container (as Gradescope's autograders run).
 from __future__ import annotations
 
 import contextlib
-import numbers
 import os
 import re
 import select
@@ -38,13 +37,10 @@ from pathlib import Path
 import funml
 from funml.check.exchange import MAX_TEXT, ExchangeError, read_limited, read_record
 from funml.errors import FunmlError
+from funml.kinds import is_number, is_whole
 
 _STATUS = re.compile(r"(load|start|done)(?: (\d+))?\Z")
 MAX_MB = 65536  # the largest memory or file limit, in MB
-
-
-def _number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -66,15 +62,14 @@ class Limits:
     file_mb: int = 256
 
     def __post_init__(self) -> None:
-        seconds_ok = _number(self.seconds) and 0.5 <= self.seconds <= 600  # False for nan
+        seconds_ok = is_number(self.seconds) and 0.5 <= self.seconds <= 600  # False for nan
         if not seconds_ok:
             raise FunmlError(
                 f"--timeout must be a number of seconds from 0.5 to 600, got {self.seconds!r}."
             )
         sizes = (("--memory-mb", self.memory_mb, 256), ("file_mb", self.file_mb, 1))
         for flag, value, low in sizes:
-            whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-            if not whole or not low <= value <= MAX_MB:
+            if not is_whole(value) or not low <= value <= MAX_MB:
                 raise FunmlError(
                     f"{flag} must be a whole number from {low} to {MAX_MB}, got {value!r}."
                 )

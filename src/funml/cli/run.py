@@ -142,6 +142,7 @@ def _read_config(path: Path) -> tuple[dict, list[str]]:
 
     from funml.errors import FunmlError
     from funml.experiments import RunSettings
+    from funml.kinds import KINDS
 
     try:
         saved = json.loads(path.read_text())
@@ -170,14 +171,13 @@ def _read_config(path: Path) -> tuple[dict, list[str]]:
             "re-run it with the funml version that wrote it."
         )
     defaults = RunSettings()
-    kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
     for key, value in settings.items():
         default = getattr(defaults, key)
         if default is None:  # a folder
             ok, kind = value is None or isinstance(value, str), "a folder name"
         else:
-            ok = type(value) is type(default) or (type(default) is float and type(value) is int)
-            kind = kinds.get(type(default), type(default).__name__)
+            holds, kind = KINDS[type(default)]
+            ok = holds(value)
         if not ok:
             raise FunmlError(
                 f"'{path}' has {key} = {json.dumps(value)}, which is not {kind}; fix the file."

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from funml.data.registry import DATASETS
 from funml.errors import FunmlError
+from funml.kinds import is_whole
 
 MAX_SEED = 2**32 - 1  # the largest seed every RNG of a run accepts
 
@@ -38,10 +39,9 @@ class RunSettings:
         for flag, value in (("--quick", self.quick), ("--pdf", self.pdf)):
             if not isinstance(value, bool):
                 raise FunmlError(f"{flag} must be true or false, got {value!r}.")
-        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
+        if not is_whole(self.jobs) or self.jobs < 1:
             raise FunmlError(f"--jobs must be a whole number, at least 1, got {self.jobs!r}.")
-        seed_ok = isinstance(self.seed, int) and not isinstance(self.seed, bool)
-        if not seed_ok or not 0 <= self.seed <= MAX_SEED:
+        if not is_whole(self.seed) or not 0 <= self.seed <= MAX_SEED:
             raise FunmlError(
                 f"--seed must be a whole number from 0 to {MAX_SEED} (2**32 - 1, what NumPy's "
                 f"seeds take), got {self.seed!r}."

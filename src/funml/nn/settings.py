@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import re
 import typing
 from dataclasses import dataclass
 
 from funml.errors import FunmlError
+from funml.kinds import KINDS
 from funml.nn.augment import AUGMENTS, check_augment
 from funml.nn.precision import PRECISIONS, default_precision
 from funml.nn.recipes import DEFAULT_RECIPES, recipe
@@ -158,23 +158,15 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-# What each field holds when it is not None (a file or a notebook can give anything).
-_KINDS = {
-    int: (lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool), "a whole number"),
-    float: (lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), "a number"),
-    str: (lambda v: isinstance(v, str), "text"),
-    bool: (lambda v: isinstance(v, bool), "true or false"),
-}
-
-
 def _check_types(s: TrainSettings) -> None:
     hints = typing.get_type_hints(TrainSettings)
     for f in dataclasses.fields(s):
         value = getattr(s, f.name)
         if value is None:
             continue
-        kind = next(t for t in typing.get_args(hints[f.name]) or (hints[f.name],) if t in _KINDS)
-        holds, what = _KINDS[kind]
+        # What the field holds when it is not None (a file or a notebook can give anything).
+        kind = next(t for t in typing.get_args(hints[f.name]) or (hints[f.name],) if t in KINDS)
+        holds, what = KINDS[kind]
         if not holds(value):
             raise FunmlError(f"{_flag(f.name)} must be {what}, got {value!r}.")
 
